@@ -1,0 +1,3 @@
+"""dataface-ops: policy-as-code for the Dataface operating model."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,406 @@
+"""The dataface-ops command line: the only place that reads the environment.
+
+Heavy modules (PyGithub, Jinja2, the policy models) are imported inside the commands, so
+`dataface-ops --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+    from automation.plan import Plan, Report
+    from automation.policy.loader import Policies
+    from automation.settings import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # some action failed, or a check failed
+EXIT_BAD_INPUT = 2  # bad policy, event, settings or snapshot: nothing was written
+
+log = logging.getLogger("dataface_ops")
+
+
+class UsageError(Exception):
+    """A problem with the input: one clear line, exit status 2."""
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _parse_time(value: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 time such as 2026-11-25T09:00:00Z, got {value!r}"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _now(args: argparse.Namespace) -> dt.datetime:
+    at: dt.datetime | None = getattr(args, "at", None)
+    return at or dt.datetime.now(dt.UTC)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from automation.settings import settings_from_env
+
+    return settings_from_env(
+        repo=getattr(args, "repo", None),
+        api_url=getattr(args, "api_url", None),
+        policies_dir=getattr(args, "policies", None),
+        dry_run=getattr(args, "dry_run", None),
+        max_writes=getattr(args, "max_writes", None),
+    )
+
+
+def _policies(args: argparse.Namespace) -> Policies:
+    from automation.policy.loader import load_policy_dir
+
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    if not directory.is_dir():
+        raise UsageError(f"policy directory {str(directory)!r} does not exist (use --policies)")
+    return load_policy_dir(directory)
+
+
+def _emit(
+    plans: Sequence[Plan], report: Report | None, fmt: str, summary_path: str | None, out: TextIO
+) -> None:
+    from automation.plan import render_json, render_markdown, render_text
+
+    renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
+    out.write(renderers[fmt](plans, report))
+    if summary_path:
+        # $GITHUB_STEP_SUMMARY takes Markdown, appended once per step.
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(plans, report))
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load and cross-check every policy file."""
+    policies = _policies(args)
+    print(f"{policies.source}: {len(_policy_names())} policy files are valid")
+    return EXIT_OK
+
+
+def _policy_names() -> list[str]:
+    from automation.policy.loader import POLICY_FILES
+
+    return list(POLICY_FILES)
+
+
+def cmd_policies_schema(args: argparse.Namespace) -> int:
+    """Write (or with --check, compare) the JSON Schemas of the policy files."""
+    import tempfile
+
+    from automation.policy.loader import write_schemas
+
+    target = Path(args.output)
+    if not args.check:
+        for path in write_schemas(target):
+            print(f"wrote {path}")
+        return EXIT_OK
+    with tempfile.TemporaryDirectory() as tmp:
+        stale = []
+        for fresh in write_schemas(Path(tmp)):
+            current = target / fresh.name
+            if not current.exists() or current.read_text() != fresh.read_text():
+                stale.append(str(current))
+    if stale:
+        print(
+            "out of date: " + ", ".join(stale) + " (run: dataface-ops policies schema)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(f"{target}: schemas are up to date")
+    return EXIT_OK
+
+
+def _load_snapshot(path: str) -> object:
+    from pydantic import ValidationError
+
+    from automation.snapshot.models import Snapshot
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read snapshot {path!r}: {exc.strerror}") from None
+    try:
+        return Snapshot.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(
+            f"{path}: not a valid snapshot: {where}: {first['msg']}"
+            f" ({exc.error_count()} problem(s))"
+        ) from None
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Show what the features would change; never writes."""
+    from automation import engine
+    from automation.snapshot.models import Snapshot
+
+    policies = _policies(args)
+    now = _now(args)
+    features = engine.resolve_features(args.features)
+    if args.snapshot:
+        snapshot = _load_snapshot(args.snapshot)
+        assert isinstance(snapshot, Snapshot)
+        plans = engine.plan_offline(policies, snapshot, features, now)
+    else:
+        repo = _repository(_settings(args))
+        plans, _ = engine.plan_live(repo, policies, features, None, now)
+    _emit(plans, None, args.format, None, sys.stdout)
+    return EXIT_OK
+
+
+def _repository(settings: Settings) -> Repository:
+    from automation.github import make_github
+
+    owner, name = settings.owner_and_name
+    return make_github(settings).get_repo(f"{owner}/{name}")
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    """Plan the named features against GitHub and apply the plans."""
+    from automation import engine
+
+    settings = _settings(args)
+    policies = _policies(args)
+    features = engine.resolve_features(args.features)
+    repo = _repository(settings)
+    report = engine.run_live(
+        repo,
+        policies,
+        features,
+        None,
+        _now(args),
+        dry_run=settings.dry_run,
+        max_writes=settings.max_writes,
+    )
+    _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The GitHub Actions entry point: route the event, then apply the features it names."""
+    import dataclasses
+
+    from automation import engine
+    from automation.events import event_from_actions
+    from automation.routing import route
+
+    settings = _settings(args)
+    event = event_from_actions()
+    if event.name == "workflow_dispatch" and str(event.inputs.get("dry_run", "")).lower() in (
+        "true",
+        "1",
+        "yes",
+    ):
+        settings = dataclasses.replace(settings, dry_run=True)
+    chosen = route(event, engine.resolve_features(args.features) if args.features else ())
+    log.info("event %s -> features %s", event.key, ", ".join(chosen.features) or "none")
+    if not chosen.features:
+        print(f"{event.key}: no feature subscribes to this event; nothing to do")
+        return EXIT_OK
+    if event.repo and settings.repo and event.repo.lower() != settings.repo.lower():
+        raise UsageError(f"the event is for {event.repo}, but the run is for {settings.repo}")
+    policies = _policies(args)
+    repo = _repository(settings)
+    report = engine.run_live(
+        repo,
+        policies,
+        chosen.features,
+        chosen.numbers,
+        _now(args),
+        dry_run=settings.dry_run,
+        max_writes=settings.max_writes,
+    )
+    _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_snapshot_export(args: argparse.Namespace) -> int:
+    """Read what the features need from GitHub and write it as a snapshot file."""
+    from automation import engine
+
+    settings = _settings(args)
+    policies = _policies(args)
+    repo = _repository(settings)
+    _, snapshots = engine.plan_live(
+        repo,
+        policies,
+        engine.resolve_features(args.features),
+        None,
+        _now(args),
+    )
+    if not snapshots:
+        raise UsageError("no feature to export a snapshot for")
+    merged = engine.merge_snapshots(snapshots)
+    Path(args.output).write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+    parser.add_argument(
+        "--api-url", help="REST API URL, e.g. https://HOST/api/v3 (default: $GITHUB_API_URL)"
+    )
+    parser.add_argument("--policies", help="policy directory (default: policies)")
+    parser.add_argument(
+        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+    )
+
+
+def _add_write_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", default=None, help="plan, never write")
+    parser.add_argument(
+        "--max-writes", type=int, metavar="N", help="stop cleanly after N writes; rerun resumes"
+    )
+    parser.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (cheap: imports nothing heavy)."""
+    parser = argparse.ArgumentParser(
+        prog="dataface-ops",
+        description="Enforce the Dataface operating model written in policies/.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("validate", help="validate every policy file; exit 2 on a problem")
+    _add_common(p)
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("policies", help="policy tooling")
+    psub = p.add_subparsers(dest="policies_command", metavar="SUBCOMMAND", required=True)
+    q = psub.add_parser("schema", help="write JSON Schemas to policies/schema/")
+    q.add_argument("--output", default="policies/schema")
+    q.add_argument("--check", action="store_true", help="fail when the schemas are out of date")
+    q.set_defaults(handler=cmd_policies_schema)
+
+    p = sub.add_parser("plan", help="show what would change; never writes")
+    p.add_argument("features", nargs="*", metavar="FEATURE")
+    p.add_argument("--snapshot", metavar="FILE", help="plan offline against a snapshot file")
+    p.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
+    _add_common(p)
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("apply", help="plan against GitHub and apply")
+    p.add_argument("features", nargs="*", metavar="FEATURE")
+    _add_common(p)
+    _add_write_flags(p)
+    p.set_defaults(handler=cmd_apply)
+
+    p = sub.add_parser("run", help="GitHub Actions entry point: route the event and apply")
+    p.add_argument("features", nargs="*", metavar="FEATURE", help="limit to these features")
+    _add_common(p)
+    _add_write_flags(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("snapshot", help="snapshot tooling")
+    ssub = p.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND", required=True)
+    q = ssub.add_parser("export", help="write what the features read to a JSON file")
+    q.add_argument("features", nargs="*", metavar="FEATURE")
+    q.add_argument("-o", "--output", required=True, metavar="FILE")
+    q.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
+    _add_common(q)
+    q.set_defaults(handler=cmd_snapshot_export)
+
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[
+    Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+]:
+    """Feature command groups; each module keeps its own heavy imports inside its handlers."""
+    from automation.commands import COMMAND_GROUPS
+
+    return list(COMMAND_GROUPS)
+
+
+EXTRA_COMMANDS = _extra_commands()
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from automation.events import EventError
+    from automation.settings import SettingsError
+
+    return (UsageError, EventError, SettingsError, KeyError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BaseException as exc:  # one clear line for bad input, never a traceback
+        return _handle_error(exc)
+
+
+def _handle_error(exc: BaseException) -> int:
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc
+    if "automation.policy.loader" in sys.modules:
+        from automation.policy.loader import PolicyError
+
+        if isinstance(exc, PolicyError):
+            for problem in exc.problems:
+                print(str(problem), file=sys.stderr)
+            print(f"{len(exc.problems)} policy problem(s); nothing was written", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if "github" in sys.modules:
+        from github import BadCredentialsException, GithubException
+
+        if isinstance(exc, BadCredentialsException):
+            print("error: GitHub rejected the credentials (check GITHUB_TOKEN)", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if isinstance(exc, GithubException):
+            message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
+            print(f"error: GitHub answered {exc.status}: {message}", file=sys.stderr)
+            return EXIT_FAILED
+    if "automation.snapshot.collect" in sys.modules:
+        from automation.snapshot.collect import SnapshotError
+
+        if isinstance(exc, SnapshotError):
+            print(f"error: unexpected answer from GitHub: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if isinstance(exc, _known_errors()):
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, OSError):
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    raise exc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

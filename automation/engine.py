@@ -1,0 +1,109 @@
+"""One path for every trigger: collect, plan (pure), execute, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from automation import features as registry
+from automation.plan import Plan, Report
+from automation.routing import FEATURE_ORDER
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+    from automation.policy.loader import Policies
+    from automation.snapshot.models import Snapshot
+
+
+def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
+    """Validate feature names; no names means every registered feature, in order."""
+    if not names:
+        return tuple(f for f in FEATURE_ORDER if f in registry.FEATURES)
+    for name in names:
+        registry.get(name)
+    return tuple(f for f in FEATURE_ORDER if f in names)
+
+
+def plan_offline(
+    policies: Policies, snapshot: Snapshot, names: Sequence[str], now: dt.datetime
+) -> list[Plan]:
+    """Plan every named feature against one snapshot (no network)."""
+    return [
+        registry.get(name).load_planner()(policies, snapshot, now)
+        for name in resolve_features(names)
+    ]
+
+
+def plan_live(
+    repo: Repository,
+    policies: Policies,
+    names: Sequence[str],
+    numbers: tuple[int, ...] | None,
+    now: dt.datetime,
+) -> tuple[list[Plan], list[Snapshot]]:
+    """Collect each feature's snapshot from GitHub, then plan it."""
+    plans: list[Plan] = []
+    snapshots: list[Snapshot] = []
+    for name in resolve_features(names):
+        feature = registry.get(name)
+        snapshot = feature.load_collector()(repo, policies, numbers, now)
+        snapshots.append(snapshot)
+        plans.append(feature.load_planner()(policies, snapshot, now))
+    return plans, snapshots
+
+
+def run_live(
+    repo: Repository,
+    policies: Policies,
+    names: Sequence[str],
+    numbers: tuple[int, ...] | None,
+    now: dt.datetime,
+    *,
+    dry_run: bool,
+    max_writes: int | None,
+) -> Report:
+    """Collect, plan and execute the named features."""
+    from automation.execute import execute
+
+    plans, _ = plan_live(repo, policies, names, numbers, now)
+    return execute(plans, repo, dry_run=dry_run, max_writes=max_writes)
+
+
+def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
+    """Merge per-feature snapshots into one file-able snapshot (richer items win)."""
+    if not snapshots:
+        raise ValueError("nothing to merge")
+
+    def richness(item: object) -> int:
+        return sum(
+            getattr(item, name, None) is not None
+            for name in ("comments", "events", "files", "reviews")
+        )
+
+    merged = snapshots[0]
+    for other in snapshots[1:]:
+        issues = {i.number: i for i in merged.issues}
+        for issue in other.issues:
+            if issue.number not in issues or richness(issue) > richness(issues[issue.number]):
+                issues[issue.number] = issue
+        pulls = {p.number: p for p in merged.pulls}
+        for pull in other.pulls:
+            if pull.number not in pulls or richness(pull) > richness(pulls[pull.number]):
+                pulls[pull.number] = pull
+        merged = merged.model_copy(
+            update={
+                "issues": tuple(sorted(issues.values(), key=lambda i: i.number)),
+                "pulls": tuple(sorted(pulls.values(), key=lambda p: p.number)),
+                "check_runs": tuple(
+                    {c.id: c for c in (*merged.check_runs, *other.check_runs)}.values()
+                ),
+                "releases": tuple({r.id: r for r in (*merged.releases, *other.releases)}.values()),
+                "branches": {**merged.branches, **other.branches},
+                "comparison": merged.comparison or other.comparison,
+                "team_members": {**merged.team_members, **other.team_members},
+                "collaborators": merged.collaborators or other.collaborators,
+            }
+        )
+    return merged

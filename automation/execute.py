@@ -1,0 +1,343 @@
+"""Every write to GitHub: one small function per action type, a budget, and dry-run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Literal, TypeVar
+
+import requests
+from github import (
+    BadCredentialsException,
+    GithubException,
+    RateLimitExceededException,
+)
+from github.Repository import Repository
+
+from automation.plan import (
+    Action,
+    AddLabels,
+    CreateRelease,
+    EditIssue,
+    Outcome,
+    Plan,
+    RemoveLabel,
+    Report,
+    RequestReviewers,
+    SetBranch,
+    SetCommitStatus,
+    UpsertCheckRun,
+    UpsertComment,
+    UpsertIssue,
+    UpsertPullRequest,
+)
+
+log = logging.getLogger("dataface_ops.execute")
+
+T = TypeVar("T")
+
+
+class StopRun(Exception):
+    """Bad credentials or an exhausted rate limit: nothing further can succeed."""
+
+
+def _ambiguous(exc: Exception) -> bool:
+    """A failure after which the write may or may not have been applied."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500
+    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+
+
+def _create_once(create: Callable[[], T], find: Callable[[], T | None]) -> tuple[T, str]:
+    """POST once; after an ambiguous failure, look for the result by identity before resending."""
+    try:
+        return create(), ""
+    except (GithubException, requests.RequestException) as exc:
+        if not _ambiguous(exc):
+            raise
+        found = find()
+        if found is not None:
+            return found, "found by identity after an ambiguous failure"
+        return create(), "resent after an ambiguous failure"
+
+
+def apply_add_labels(repo: Repository, action: AddLabels) -> str:
+    """POST /repos/{owner}/{repo}/issues/{issue_number}/labels (adds; idempotent)."""
+    repo.get_issue(action.number).add_to_labels(*action.labels)
+    return ""
+
+
+def apply_remove_label(repo: Repository, action: RemoveLabel) -> str:
+    """DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}."""
+    try:
+        repo.get_issue(action.number).remove_from_labels(action.label)
+    except GithubException as exc:
+        if exc.status == 404:  # already gone: the goal is reached
+            return "label was already gone"
+        raise
+    return ""
+
+
+def apply_edit_issue(repo: Repository, action: EditIssue) -> str:
+    """PATCH /repos/{owner}/{repo}/issues/{issue_number} (labels replace the whole set)."""
+    kwargs: dict[str, object] = {}
+    if action.labels is not None:
+        kwargs["labels"] = list(action.labels)
+    if action.assignees is not None:
+        kwargs["assignees"] = list(action.assignees)
+    if action.state is not None:
+        kwargs["state"] = action.state
+    if action.state_reason is not None:
+        kwargs["state_reason"] = action.state_reason
+    repo.get_issue(action.number).edit(**kwargs)  # type: ignore[arg-type]
+    return ""
+
+
+def _find_comment_id(repo: Repository, number: int, marker: str) -> int | None:
+    for comment in repo.get_issue(number).get_comments():
+        if marker in (comment.body or ""):
+            return int(comment.id)
+    return None
+
+
+def apply_upsert_comment(repo: Repository, action: UpsertComment) -> str:
+    """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}, or POST .../comments."""
+    issue = repo.get_issue(action.number)
+    if action.comment_id is not None:
+        issue.get_comment(action.comment_id).edit(action.body)
+        return ""
+    _, note = _create_once(
+        lambda: int(issue.create_comment(action.body).id),
+        lambda: _find_comment_id(repo, action.number, action.marker),
+    )
+    return note
+
+
+def apply_upsert_issue(repo: Repository, action: UpsertIssue) -> str:
+    """PATCH /repos/{owner}/{repo}/issues/{issue_number}, or POST /repos/{owner}/{repo}/issues."""
+    if action.number is not None:
+        repo.get_issue(action.number).edit(title=action.title, body=action.body)
+        return ""
+
+    def find() -> int | None:
+        for issue in repo.get_issues(state="all", labels=list(action.labels) or []):
+            if action.marker in (issue.body or ""):
+                return int(issue.number)
+        return None
+
+    _, note = _create_once(
+        lambda: int(
+            repo.create_issue(
+                title=action.title, body=action.body, labels=list(action.labels)
+            ).number
+        ),
+        find,
+    )
+    return note
+
+
+def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
+    """PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}, or POST .../check-runs.
+
+    A personal token cannot create check runs (403); fall back to a commit status.
+    """
+    output: dict[str, str | list[dict[str, str | int]]] = {
+        "title": action.title,
+        "summary": action.summary[:65535],
+    }
+    if action.check_run_id is not None:
+        repo.get_check_run(action.check_run_id).edit(
+            status="completed", conclusion=action.conclusion, output=output
+        )
+        return ""
+
+    def find() -> int | None:
+        for run in repo.get_commit(action.head_sha).get_check_runs(check_name=action.name):
+            return int(run.id)
+        return None
+
+    try:
+        _, note = _create_once(
+            lambda: int(
+                repo.create_check_run(
+                    name=action.name,
+                    head_sha=action.head_sha,
+                    status="completed",
+                    conclusion=action.conclusion,
+                    output=output,
+                ).id
+            ),
+            find,
+        )
+    except GithubException as exc:
+        if exc.status != 403 or isinstance(exc, RateLimitExceededException):
+            raise
+        log.warning("check runs not permitted for this token; falling back to a commit status")
+        state: Literal["success", "failure"] = (
+            "success" if action.conclusion in ("success", "neutral") else "failure"
+        )
+        apply_set_commit_status(
+            repo,
+            SetCommitStatus(
+                reason=action.reason,
+                sha=action.head_sha,
+                context=action.name,
+                state=state,
+                description=action.title,
+            ),
+        )
+        return "check runs not permitted: set a commit status instead"
+    return note
+
+
+def apply_set_commit_status(repo: Repository, action: SetCommitStatus) -> str:
+    """POST /repos/{owner}/{repo}/statuses/{sha} (the latest status per context wins)."""
+    repo.get_commit(action.sha).create_status(
+        state=action.state, description=action.description[:140], context=action.context
+    )
+    return ""
+
+
+def apply_request_reviewers(repo: Repository, action: RequestReviewers) -> str:
+    """POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers."""
+    repo.get_pull(action.number).create_review_request(
+        reviewers=list(action.reviewers), team_reviewers=list(action.team_reviewers)
+    )
+    return ""
+
+
+def apply_set_branch(repo: Repository, action: SetBranch) -> str:
+    """POST /repos/{owner}/{repo}/git/refs, or PATCH .../git/refs/heads/{branch}."""
+    if action.exists:
+        repo.get_git_ref(f"heads/{action.name}").edit(action.sha, force=True)
+        return ""
+    try:
+        repo.create_git_ref(f"refs/heads/{action.name}", action.sha)
+    except GithubException as exc:
+        if exc.status != 422:  # 422: the branch exists already (a retried or raced create)
+            raise
+        repo.get_git_ref(f"heads/{action.name}").edit(action.sha, force=True)
+        return "branch existed: moved it"
+    return ""
+
+
+def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> str:
+    """PATCH /repos/{owner}/{repo}/pulls/{pull_number}, or POST /repos/{owner}/{repo}/pulls."""
+    if action.number is not None:
+        repo.get_pull(action.number).edit(title=action.title, body=action.body)
+        number = action.number
+        note = ""
+    else:
+
+        def find() -> int | None:
+            owner = repo.full_name.split("/")[0]
+            for pull in repo.get_pulls(state="open", head=f"{owner}:{action.head}"):
+                return int(pull.number)
+            return None
+
+        number, note = _create_once(
+            lambda: int(
+                repo.create_pull(
+                    base=action.base, head=action.head, title=action.title, body=action.body
+                ).number
+            ),
+            find,
+        )
+    if action.labels:
+        repo.get_issue(number).add_to_labels(*action.labels)
+    return note or f"PR #{number}"
+
+
+def apply_create_release(repo: Repository, action: CreateRelease) -> str:
+    """POST /repos/{owner}/{repo}/releases (creates the tag at target_sha too)."""
+
+    def find() -> int | None:
+        try:
+            return int(repo.get_release(action.tag).id)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    _, note = _create_once(
+        lambda: int(
+            repo.create_git_release(
+                tag=action.tag,
+                name=action.name,
+                message=action.body,
+                target_commitish=action.target_sha,
+            ).id
+        ),
+        find,
+    )
+    return note
+
+
+APPLIERS: dict[type[Action], Callable[[Repository, Action], str]] = {
+    AddLabels: apply_add_labels,  # type: ignore[dict-item]
+    RemoveLabel: apply_remove_label,  # type: ignore[dict-item]
+    EditIssue: apply_edit_issue,  # type: ignore[dict-item]
+    UpsertComment: apply_upsert_comment,  # type: ignore[dict-item]
+    UpsertIssue: apply_upsert_issue,  # type: ignore[dict-item]
+    UpsertCheckRun: apply_upsert_check_run,  # type: ignore[dict-item]
+    SetCommitStatus: apply_set_commit_status,  # type: ignore[dict-item]
+    RequestReviewers: apply_request_reviewers,  # type: ignore[dict-item]
+    SetBranch: apply_set_branch,  # type: ignore[dict-item]
+    UpsertPullRequest: apply_upsert_pull_request,  # type: ignore[dict-item]
+    CreateRelease: apply_create_release,  # type: ignore[dict-item]
+}
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return f"GitHub answered {exc.status}: {message or exc.data}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def execute(
+    plans: Sequence[Plan],
+    repo: Repository | None,
+    *,
+    dry_run: bool = False,
+    max_writes: int | None = None,
+) -> Report:
+    """Apply the plans' actions in order; report an outcome for every action."""
+    report = Report(plans=list(plans))
+    writes = 0
+    for plan in plans:
+        report.notes.extend(f"{plan.feature}: {note}" for note in plan.notes)
+        for action in plan.actions:
+            if report.stopped:
+                report.outcomes.append(Outcome(action, "skipped", report.stopped))
+                continue
+            if dry_run:
+                log.info("%s: [dry-run] %s", plan.feature, action.describe())
+                report.outcomes.append(Outcome(action, "dry-run"))
+                continue
+            if max_writes is not None and writes >= max_writes:
+                report.outcomes.append(
+                    Outcome(action, "skipped", f"write budget of {max_writes} reached")
+                )
+                continue
+            if repo is None:
+                raise ValueError("a repository is needed to apply actions")
+            writes += 1
+            try:
+                detail = APPLIERS[type(action)](repo, action)
+            except BadCredentialsException:
+                report.stopped = "GitHub rejected the credentials"
+                report.outcomes.append(Outcome(action, "failed", report.stopped))
+                continue
+            except RateLimitExceededException:
+                report.stopped = "rate limit exhausted; the next run resumes where this one stopped"
+                report.outcomes.append(Outcome(action, "failed", report.stopped))
+                continue
+            except (GithubException, requests.RequestException) as exc:
+                detail = _error_text(exc)
+                log.error("%s: failed: %s: %s", plan.feature, action.describe(), detail)
+                report.outcomes.append(Outcome(action, "failed", detail))
+                continue
+            log.info("%s: applied %s", plan.feature, action.describe())
+            report.outcomes.append(Outcome(action, "applied", detail))
+    return report

@@ -1,0 +1,55 @@
+"""The feature registry: each feature's collector and planner, imported only when used."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+    from automation.plan import Plan
+    from automation.policy.loader import Policies
+    from automation.snapshot.models import Snapshot
+
+    Collector = Callable[[Repository, Policies, tuple[int, ...] | None, dt.datetime], Snapshot]
+    Planner = Callable[[Policies, Snapshot, dt.datetime], Plan]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A feature: how to read what it needs, and how to plan from it."""
+
+    name: str
+    summary: str
+    collector: str
+    planner: str
+
+    def load_collector(self) -> Collector:
+        """Import the collector: (repo, policies, numbers or None for all, now) -> Snapshot."""
+        return cast("Collector", _load(self.collector))
+
+    def load_planner(self) -> Planner:
+        """Import the pure planner: (policies, snapshot, now) -> Plan."""
+        return cast("Planner", _load(self.planner))
+
+
+def _load(target: str) -> object:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
+FEATURES: dict[str, Feature] = {}
+
+
+def get(name: str) -> Feature:
+    """Return a registered feature or raise KeyError with the known names."""
+    try:
+        return FEATURES[name]
+    except KeyError:
+        known = ", ".join(FEATURES) or "none"
+        raise KeyError(f"unknown feature {name!r} (known: {known})") from None

@@ -1,0 +1,52 @@
+"""The one PyGithub factory: auth, GitHub Enterprise base URL, retries, pacing, page size."""
+
+from __future__ import annotations
+
+from github import Auth, Github, GithubRetry
+
+from automation.settings import Settings
+
+# Methods urllib3 may resend on a 5xx or a rate-limited 403. POST is left out on purpose:
+# a 502 can arrive after GitHub applied a comment, and a blind resend would post it twice.
+# The executor re-checks a failed POST by its identity (marker, name, branch) instead.
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+
+# Waiting longer than this for a rate limit to reset ends the run instead; the next run resumes.
+MAX_RATE_LIMIT_WAIT_S = 300.0
+
+
+def make_retry(*, pacing: bool = True) -> GithubRetry:
+    """Retry reads and idempotent writes on 5xx and secondary limits, honouring Retry-After."""
+    return GithubRetry(
+        total=5 if pacing else 2,
+        backoff_factor=1.0 if pacing else 0.0,
+        allowed_methods=RETRIED_METHODS,
+        respect_retry_after_header=True,
+        secondary_rate_wait=60.0 if pacing else 0.0,
+        max_rate_limit_wait=MAX_RATE_LIMIT_WAIT_S if pacing else 0.0,
+    )
+
+
+def make_auth(settings: Settings) -> Auth.Auth:
+    """Return token auth, or a GitHub App installation auth."""
+    settings.require_credentials()
+    if settings.token:
+        return Auth.Token(settings.token)
+    assert settings.app_id and settings.app_private_key and settings.installation_id
+    app = Auth.AppAuth(settings.app_id, settings.app_private_key)
+    return app.get_installation_auth(settings.installation_id)
+
+
+def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
+    """Build the client every read and write goes through."""
+    return Github(
+        auth=auth or make_auth(settings),
+        base_url=settings.api_url,
+        per_page=100,
+        lazy=True,
+        retry=make_retry(pacing=settings.pacing),
+        # GitHub asks for at least one second between content-creating requests.
+        seconds_between_requests=0.25 if settings.pacing else None,
+        seconds_between_writes=1.0 if settings.pacing else None,
+        user_agent="dataface-ops",
+    )

@@ -1,0 +1,1 @@
+"""Policies as code: pydantic models of policies/*.yaml and their loader."""

@@ -1,0 +1,71 @@
+"""Shared pieces of every policy model: strict frozen models and reference problems."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from automation.policy.loader import Policies
+
+Loc = tuple[str | int, ...]
+
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class PolicyModel(BaseModel):
+    """Base of every policy model: unknown keys are errors and values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def cross_check(self, policies: Policies) -> Iterator[RefProblem]:
+        """Yield problems that need the other policy files to see (none by default)."""
+        return iter(())
+
+
+@dataclass(frozen=True)
+class RefProblem:
+    """A cross-file problem at a field path inside one policy file."""
+
+    loc: Loc
+    message: str
+
+
+def _login(value: str) -> str:
+    if not _LOGIN.match(value):
+        raise ValueError(f"not a GitHub login: {value!r}")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"use lowercase letters, digits, '.', '_' or '-': {value!r}")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone: {value!r}") from None
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+Login = Annotated[str, AfterValidator(_login)]
+Slug = Annotated[str, AfterValidator(_slug)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Regex = Annotated[str, AfterValidator(_regex)]

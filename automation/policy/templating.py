@@ -1,0 +1,33 @@
+"""Policy templates: sandboxed Jinja2 with StrictUndefined, trial-rendered at load."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+@lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    # Policies are edited by people through pull requests: the sandbox keeps a template from
+    # reaching Python internals, and StrictUndefined turns a typo into an error, not a blank.
+    return ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+def render_template(source: str, context: Mapping[str, Any]) -> str:
+    """Render a policy template; raises jinja2.TemplateError on any problem."""
+    return _environment().from_string(source).render(**context)
+
+
+def template_problem(source: str, sample_context: Mapping[str, Any]) -> str | None:
+    """Trial-render a template against sample values; return the problem, or None."""
+    try:
+        render_template(source, sample_context)
+    except TemplateError as exc:
+        return f"template does not render: {exc.message or exc}"
+    return None

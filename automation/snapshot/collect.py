@@ -1,0 +1,250 @@
+"""Every read from GitHub, turned into snapshot models.
+
+Conversions take the JSON GitHub sends (a REST answer or a webhook payload), so an event's
+own payload can stand in for a GET. PyGithub objects are read through `raw()`, which never
+completes a lazy object: reading `raw_data` or a missing attribute on a listed issue would
+send one GET per item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from github.GithubObject import GithubObject
+from github.Repository import Repository
+
+from automation.snapshot.models import (
+    ChangedFile,
+    CheckRun,
+    Comment,
+    Comparison,
+    Issue,
+    IssueEvent,
+    PullRequest,
+    Release,
+    Review,
+)
+
+Json = Mapping[str, Any]
+
+
+class SnapshotError(Exception):
+    """GitHub's answer did not have the shape the snapshot needs."""
+
+
+def raw(obj: GithubObject) -> Json:
+    """The JSON a PyGithub object was built from, without completing it."""
+    # PyGithub has no public accessor that does not complete the object (raw_data does).
+    data = obj._rawData
+    if not isinstance(data, Mapping):
+        raise SnapshotError(f"{type(obj).__name__} carries no JSON")
+    return data
+
+
+def parse_time(value: Any) -> dt.datetime:
+    """Parse GitHub's ISO 8601 timestamps (always UTC, with Z)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if not isinstance(value, str):
+        raise SnapshotError(f"expected a timestamp, got {value!r}")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise SnapshotError(f"expected a timestamp, got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _mapping(value: Any) -> Json:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _opt_time(value: Any) -> dt.datetime | None:
+    return None if value is None else parse_time(value)
+
+
+def _login(user: Any) -> str:
+    if isinstance(user, Mapping) and isinstance(user.get("login"), str):
+        return str(user["login"])
+    return "ghost"  # GitHub's name for a deleted account
+
+
+def _is_bot(user: Any) -> bool:
+    return isinstance(user, Mapping) and (
+        user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]")
+    )
+
+
+def _label_names(labels: Any) -> tuple[str, ...]:
+    names = []
+    for label in labels or ():
+        if isinstance(label, Mapping):
+            names.append(str(label.get("name", "")))
+        elif isinstance(label, str):
+            names.append(label)
+    return tuple(names)
+
+
+def _issue_fields(data: Json) -> dict[str, Any]:
+    try:
+        milestone = data.get("milestone")
+        return {
+            "number": int(data["number"]),
+            "title": str(data.get("title") or ""),
+            "body": str(data.get("body") or ""),
+            "state": data.get("state", "open"),
+            "state_reason": data.get("state_reason"),
+            "author": _login(data.get("user")),
+            "author_is_bot": _is_bot(data.get("user")),
+            "labels": _label_names(data.get("labels")),
+            "assignees": tuple(_login(a) for a in data.get("assignees") or ()),
+            "milestone": milestone.get("title") if isinstance(milestone, Mapping) else None,
+            "locked": bool(data.get("locked", False)),
+            "created_at": parse_time(data["created_at"]),
+            "updated_at": parse_time(data["updated_at"]),
+            "closed_at": _opt_time(data.get("closed_at")),
+            "html_url": str(data.get("html_url") or ""),
+            "comments_count": int(data.get("comments") or 0),
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"issue JSON is missing or has a bad field: {exc}") from None
+
+
+def is_pull_request(data: Json) -> bool:
+    """Whether an issues-API item is really a PR."""
+    return "pull_request" in data or "head" in data
+
+
+def issue_from_json(data: Json, **extra: Any) -> Issue:
+    """Build an Issue from an issues-API item or a webhook's `issue`."""
+    return Issue(**_issue_fields(data), **extra)
+
+
+def pull_from_json(data: Json, **extra: Any) -> PullRequest:
+    """Build a PullRequest from a pulls-API item, an issues-API item or a webhook's PR."""
+    fields = _issue_fields(data)
+    head = _mapping(data.get("head"))
+    base = _mapping(data.get("base"))
+    head_repo = _mapping(head.get("repo"))
+    fields.update(
+        draft=bool(data.get("draft", False)),
+        head_sha=str(head.get("sha") or ""),
+        head_ref=str(head.get("ref") or ""),
+        head_repo=head_repo.get("full_name"),
+        base_ref=str(base.get("ref") or "main"),
+        base_sha=str(base.get("sha") or ""),
+        merged=bool(data.get("merged") or data.get("merged_at")),
+        merged_at=_opt_time(data.get("merged_at")),
+        merge_commit_sha=data.get("merge_commit_sha"),
+        changed_files=int(data.get("changed_files") or 0),
+        requested_reviewers=tuple(_login(u) for u in data.get("requested_reviewers") or ()),
+        requested_teams=tuple(
+            str(t.get("slug")) for t in data.get("requested_teams") or () if isinstance(t, Mapping)
+        ),
+    )
+    fields.update(extra)
+    return PullRequest(**fields)
+
+
+def comment_from_json(data: Json) -> Comment:
+    """Build a Comment from an issue comment."""
+    try:
+        return Comment(
+            id=int(data["id"]),
+            author=_login(data.get("user")),
+            author_is_bot=_is_bot(data.get("user")),
+            body=str(data.get("body") or ""),
+            created_at=parse_time(data["created_at"]),
+            updated_at=parse_time(data.get("updated_at") or data["created_at"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"comment JSON is missing a field: {exc}") from None
+
+
+def event_from_json(data: Json) -> IssueEvent:
+    """Build an IssueEvent from an issue-events item."""
+    label = data.get("label")
+    assignee = data.get("assignee")
+    return IssueEvent(
+        event=str(data.get("event", "")),
+        actor=_login(data.get("actor")),
+        created_at=parse_time(data.get("created_at")),
+        label=str(label.get("name")) if isinstance(label, Mapping) else None,
+        assignee=_login(assignee) if isinstance(assignee, Mapping) else None,
+    )
+
+
+def file_from_json(data: Json) -> ChangedFile:
+    """Build a ChangedFile from a PR-files item."""
+    return ChangedFile(
+        filename=str(data["filename"]),
+        status=str(data.get("status", "modified")),
+        previous_filename=data.get("previous_filename"),
+    )
+
+
+def review_from_json(data: Json) -> Review:
+    """Build a Review from a PR-reviews item."""
+    return Review(
+        id=int(data["id"]),
+        user=_login(data.get("user")),
+        state=data.get("state", "COMMENTED"),
+        commit_id=data.get("commit_id"),
+        submitted_at=_opt_time(data.get("submitted_at")),
+    )
+
+
+def check_run_from_json(data: Json) -> CheckRun:
+    """Build a CheckRun from a check-runs item."""
+    output = _mapping(data.get("output"))
+    return CheckRun(
+        id=int(data["id"]),
+        name=str(data.get("name", "")),
+        head_sha=str(data.get("head_sha", "")),
+        status=str(data.get("status", "completed")),
+        conclusion=data.get("conclusion"),
+        title=str(output.get("title") or ""),
+        summary=str(output.get("summary") or ""),
+    )
+
+
+def release_from_json(data: Json) -> Release:
+    """Build a Release from a releases item."""
+    return Release(
+        id=int(data["id"]),
+        tag=str(data["tag_name"]),
+        name=str(data.get("name") or ""),
+        target_sha=data.get("target_commitish"),
+        published_at=_opt_time(data.get("published_at")),
+        body=str(data.get("body") or ""),
+    )
+
+
+def comparison_from_json(data: Json, base: str, head: str) -> Comparison:
+    """Build a Comparison from a compare answer."""
+    commits = [c for c in data.get("commits") or () if isinstance(c, Mapping)]
+    return Comparison(
+        base=base,
+        head=head,
+        head_sha=str(commits[-1]["sha"]) if commits else "",
+        total_commits=int(data.get("total_commits") or len(commits)),
+        commit_shas=tuple(str(c["sha"]) for c in commits),
+        html_url=str(data.get("html_url") or ""),
+    )
+
+
+def raws(objects: Iterable[GithubObject]) -> Iterator[Json]:
+    """The JSON of every object of a paged list."""
+    for obj in objects:
+        yield raw(obj)
+
+
+def read_comments(repo: Repository, number: int) -> tuple[Comment, ...]:
+    """GET /repos/{owner}/{repo}/issues/{issue_number}/comments (every page)."""
+    return tuple(comment_from_json(d) for d in raws(repo.get_issue(number).get_comments()))
+
+
+def read_events(repo: Repository, number: int) -> tuple[IssueEvent, ...]:
+    """GET /repos/{owner}/{repo}/issues/{issue_number}/events (every page)."""
+    return tuple(event_from_json(d) for d in raws(repo.get_issue(number).get_events()))

@@ -1,0 +1,163 @@
+"""Snapshot models: frozen plain data, JSON round-trippable, no PyGithub.
+
+`None` on a collection means "not read" (the collector skipped it to save requests);
+an empty tuple means "read, and there was nothing".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    """Base of snapshot models: immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Comment(Frozen):
+    """An issue or PR conversation comment."""
+
+    id: int
+    author: str
+    author_is_bot: bool = False
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class IssueEvent(Frozen):
+    """One entry of an issue's events: labeled, unlabeled, assigned, reopened, ..."""
+
+    event: str
+    actor: str
+    created_at: dt.datetime
+    label: str | None = None
+    assignee: str | None = None
+
+
+class Issue(Frozen):
+    """An issue (never a PR: those are PullRequest)."""
+
+    number: int
+    title: str
+    body: str = ""
+    state: Literal["open", "closed"] = "open"
+    state_reason: str | None = None
+    author: str
+    author_is_bot: bool = False
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    milestone: str | None = None
+    locked: bool = False
+    pinned: bool = False
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    html_url: str = ""
+    comments_count: int = 0
+    comments: tuple[Comment, ...] | None = None
+    events: tuple[IssueEvent, ...] | None = None
+
+
+class ChangedFile(Frozen):
+    """A file a PR changes; `previous_filename` is set for renames."""
+
+    filename: str
+    status: str = "modified"
+    previous_filename: str | None = None
+
+
+class Review(Frozen):
+    """A submitted PR review."""
+
+    id: int
+    user: str
+    state: Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
+    commit_id: str | None = None
+    submitted_at: dt.datetime | None = None
+
+
+class PullRequest(Issue):
+    """A pull request, with what the PR features need."""
+
+    draft: bool = False
+    head_sha: str = ""
+    head_ref: str = ""
+    head_repo: str | None = None
+    base_ref: str = "main"
+    base_sha: str = ""
+    merged: bool = False
+    merged_at: dt.datetime | None = None
+    merge_commit_sha: str | None = None
+    changed_files: int = 0
+    files: tuple[ChangedFile, ...] | None = None
+    reviews: tuple[Review, ...] | None = None
+    requested_reviewers: tuple[str, ...] = ()
+    requested_teams: tuple[str, ...] = ()
+    commits_pushed_at: dt.datetime | None = None
+
+
+class CheckRun(Frozen):
+    """A check run on a commit."""
+
+    id: int
+    name: str
+    head_sha: str
+    status: str = "completed"
+    conclusion: str | None = None
+    title: str = ""
+    summary: str = ""
+
+
+class Release(Frozen):
+    """A published release and its tag."""
+
+    id: int
+    tag: str
+    name: str = ""
+    target_sha: str | None = None
+    published_at: dt.datetime | None = None
+    body: str = ""
+
+
+class Comparison(Frozen):
+    """What changed between two refs (the release train's view)."""
+
+    base: str
+    head: str
+    head_sha: str = ""
+    total_commits: int = 0
+    commit_shas: tuple[str, ...] = ()
+    html_url: str = ""
+
+
+class Snapshot(Frozen):
+    """Everything the planners may look at, read at `taken_at`."""
+
+    repo: str
+    default_branch: str = "main"
+    taken_at: dt.datetime
+    bot_login: str = "github-actions[bot]"
+    issues: tuple[Issue, ...] = ()
+    pulls: tuple[PullRequest, ...] = ()
+    check_runs: tuple[CheckRun, ...] = ()
+    releases: tuple[Release, ...] = ()
+    branches: dict[str, str] = Field(default_factory=dict)
+    comparison: Comparison | None = None
+    team_members: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    collaborators: tuple[str, ...] | None = None
+
+    def issue(self, number: int) -> Issue | None:
+        """Return the issue or PR with this number."""
+        for item in (*self.issues, *self.pulls):
+            if item.number == number:
+                return item
+        return None
+
+    def pull(self, number: int) -> PullRequest | None:
+        """Return the PR with this number."""
+        return next((p for p in self.pulls if p.number == number), None)
