@@ -152,12 +152,12 @@ def _compile(pattern: str) -> _Compiled:
         if _is_dstar(seg):
             if i == 0 and i == last:
                 out += ".*"
-            elif i == 0:
-                out += "(?:.*/)?"  # leading "**/" matches in all directories
             elif i == last:
-                out += "/.*"  # trailing "/**" matches everything inside
+                # trailing "/**" matches everything inside (a "/" may already be consumed)
+                out += "/.*" if need_sep else ".+"
             else:
-                out += "/(?:.*/)?"  # "a/**/b" matches zero or more directories
+                # leading "**/" matches in all directories; "a/**/b" zero or more directories
+                out += "/(?:.*/)?" if need_sep else "(?:.*/)?"
             need_sep = False
             continue
         if need_sep:
