@@ -6,6 +6,7 @@ https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,8 @@ def _seg_regex(seg: _Segment) -> str:
     return "".join(parts)
 
 
+# parse() validates each pattern and the index compiles it again; cache so that's done once.
+@functools.lru_cache(maxsize=8192)
 def _compile(pattern: str) -> _Compiled:
     """Compile a CODEOWNERS pattern into segments and a regex matched against whole paths."""
     if pattern.startswith("!"):
