@@ -1,0 +1,526 @@
+"""Parse, match, generate and check GitHub CODEOWNERS files (pure: no network, no PyGithub).
+
+Semantics follow GitHub's "About code owners" documentation:
+https://docs.github.com/en/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "LOCATIONS",
+    "MAX_BYTES",
+    "Codeowners",
+    "CodeownersError",
+    "Rule",
+    "compile_pattern",
+    "explain",
+    "find_codeowners",
+    "generate",
+    "is_valid_owner",
+    "parse",
+    "validate",
+]
+
+# GitHub searches these in order and uses the first one it finds.
+LOCATIONS: tuple[str, ...] = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+# GitHub docs: "CODEOWNERS files must be under 3 MB in size ... will not be loaded".
+MAX_BYTES = 3 * 1024 * 1024
+
+# Owner forms GitHub accepts: @username, @org/team-name, or an email address.
+_USER_RE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9_-]*")
+_TEAM_RE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_EMAIL_RE = re.compile(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One valid CODEOWNERS line: a pattern (as written, escapes kept) and its owners."""
+
+    pattern: str
+    owners: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class CodeownersError:
+    """A line GitHub would reject (and skip) with the reason."""
+
+    line: int
+    kind: str
+    message: str
+    text: str
+
+
+# --------------------------------------------------------------------------- pattern compiling
+
+# Lexed pattern atoms: ("lit", char) for literal characters, ("*", "") and ("?", "") wildcards.
+_Atom = tuple[str, str]
+_Segment = tuple[_Atom, ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A pattern split into segments plus its full-path regex."""
+
+    anchored: bool
+    dir_only: bool
+    segments: tuple[_Segment, ...]
+    regex: re.Pattern[str]
+
+
+def _lex(pattern: str) -> list[_Atom | None]:
+    """Turn a raw pattern into atoms; None marks an unescaped '/' separator."""
+    out: list[_Atom | None] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 >= len(pattern):
+                raise ValueError("pattern ends with a lone backslash")
+            # gitignore-style escape: the next character is literal (e.g. "\ " for a space).
+            out.append(("lit", pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "/":
+            out.append(None)
+        elif ch in "*?":
+            out.append((ch, ""))
+        elif ch == "[":
+            # GitHub docs: "Using [ ] to define a character range" does not work in CODEOWNERS.
+            raise ValueError("character ranges [ ] are not supported by GitHub CODEOWNERS")
+        else:
+            out.append(("lit", ch))
+        i += 1
+    return out
+
+
+def _is_dstar(seg: _Segment) -> bool:
+    """True for a whole-segment '**'."""
+    return seg == (("*", ""), ("*", ""))
+
+
+def _literal(seg: _Segment) -> str | None:
+    """The segment's text if it has no wildcard, else None."""
+    if all(kind == "lit" for kind, _ in seg):
+        return "".join(ch for _, ch in seg)
+    return None
+
+
+def _seg_regex(seg: _Segment) -> str:
+    """Regex for one segment: '*' and '?' never cross a '/'."""
+    parts = []
+    for kind, ch in seg:
+        if kind == "*":
+            parts.append("[^/]*")
+        elif kind == "?":
+            parts.append("[^/]")
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+# parse() validates each pattern and the index compiles it again; cache so that's done once.
+@functools.lru_cache(maxsize=8192)
+def _compile(pattern: str) -> _Compiled:
+    """Compile a CODEOWNERS pattern into segments and a regex matched against whole paths."""
+    if pattern.startswith("!"):
+        # GitHub docs: "Using ! to negate a pattern" does not work in CODEOWNERS.
+        raise ValueError("negation with ! is not supported by GitHub CODEOWNERS")
+    atoms = _lex(pattern)
+    anchored = bool(atoms) and atoms[0] is None
+    if anchored:
+        atoms = atoms[1:]
+    dir_only = bool(atoms) and atoms[-1] is None
+    if dir_only:
+        atoms = atoms[:-1]
+    segments: list[_Segment] = [()]
+    for atom in atoms:
+        if atom is None:
+            segments.append(())
+        else:
+            segments[-1] = (*segments[-1], atom)
+    if not atoms or any(not seg for seg in segments):
+        raise ValueError("empty pattern or empty path segment")
+    # gitignore: a slash at the start or in the middle anchors the pattern to the root.
+    anchored = anchored or len(segments) > 1
+    out = "" if anchored else "(?:.*/)?"
+    need_sep = False
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        if _is_dstar(seg):
+            if i == 0 and i == last:
+                out += ".*"
+            elif i == last:
+                # trailing "/**" matches everything inside (a "/" may already be consumed)
+                out += "/.*" if need_sep else ".+"
+            else:
+                # leading "**/" matches in all directories; "a/**/b" zero or more directories
+                out += "/(?:.*/)?" if need_sep else "(?:.*/)?"
+            need_sep = False
+            continue
+        if need_sep:
+            out += "/"
+        out += _seg_regex(seg)
+        need_sep = True
+    if dir_only:
+        # A trailing slash only matches directories, i.e. paths with something beneath.
+        out += "/.*"
+    elif _is_dstar(segments[-1]):
+        pass
+    elif segments[-1] == (("*", ""),) and anchored:
+        # GitHub docs: "docs/*" matches docs/getting-started.md but not nested files
+        # (unlike .gitignore); "/*" likewise means top-level files only.
+        pass
+    else:
+        # Without a trailing slash the name may be a file or a directory (and its contents).
+        out += "(?:/.*)?"
+    return _Compiled(anchored, dir_only, tuple(segments), re.compile(out, re.DOTALL))
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Regex that fullmatches exactly the repo-relative paths a CODEOWNERS pattern covers."""
+    return _compile(pattern).regex
+
+
+# --------------------------------------------------------------------------- index
+
+
+@dataclass
+class _Node:
+    """Trie node over literal leading path segments of anchored patterns."""
+
+    rules: list[int] = field(default_factory=list)
+    children: dict[str, _Node] = field(default_factory=dict)
+
+
+def _ext(text: str) -> str | None:
+    """Text after the last dot, or None without a dot."""
+    dot = text.rfind(".")
+    return None if dot < 0 else text[dot + 1 :]
+
+
+class _Index:
+    """Buckets rules by a necessary literal so a path only tests plausible rules."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.regexes: list[re.Pattern[str]] = []
+        self.trie = _Node()
+        self.by_segment: dict[str, list[int]] = {}
+        self.by_ext: dict[str, list[int]] = {}
+        self.always: list[int] = []
+        for i, rule in enumerate(rules):
+            comp = _compile(rule.pattern)
+            self.regexes.append(comp.regex)
+            self._add(i, comp)
+
+    def _add(self, i: int, comp: _Compiled) -> None:
+        """File rule i under the most selective key that every matching path must have."""
+        segs = comp.segments
+        if comp.anchored and not _is_dstar(segs[0]):
+            node = self.trie
+            for seg in segs:
+                lit = _literal(seg)
+                if lit is None:
+                    break
+                node = node.children.setdefault(lit, _Node())
+            if node is not self.trie:
+                # Every match starts with these exact leading segments.
+                node.rules.append(i)
+                return
+        literals = [lit for seg in segs if not _is_dstar(seg) and (lit := _literal(seg))]
+        if literals:
+            # Each non-** pattern segment matches exactly one path segment.
+            self.by_segment.setdefault(literals[-1], []).append(i)
+            return
+        for seg in reversed(segs):
+            tail: list[str] = []
+            for kind, ch in reversed(seg):
+                if kind != "lit":
+                    break
+                tail.append(ch)
+            ext = _ext("".join(reversed(tail)))
+            if ext is not None and len(tail) < len(seg):
+                # A segment like "*.js" only matches path segments with extension "js".
+                self.by_ext.setdefault(ext, []).append(i)
+                return
+        self.always.append(i)
+
+    def candidates(self, path: str) -> list[int]:
+        """Rule indices that might match path, highest (latest) first."""
+        segs = path.split("/")
+        out: list[int] = list(self.always)
+        node = self.trie
+        for seg in segs:
+            child = node.children.get(seg)
+            if child is None:
+                break
+            node = child
+            out.extend(node.rules)
+        seen_ext: set[str] = set()
+        for seg in set(segs):
+            out.extend(self.by_segment.get(seg, ()))
+            ext = _ext(seg)
+            if ext is not None and ext not in seen_ext:
+                seen_ext.add(ext)
+                out.extend(self.by_ext.get(ext, ()))
+        out.sort(reverse=True)
+        return out
+
+    def winner(self, path: str) -> int | None:
+        """Index of the last rule matching path (GitHub: the last matching pattern wins)."""
+        regexes = self.regexes
+        for i in self.candidates(path):
+            if regexes[i].fullmatch(path):
+                return i
+        return None
+
+    def all_matching(self, path: str) -> list[int]:
+        """Indices of every rule matching path, latest first."""
+        return [i for i in self.candidates(path) if self.regexes[i].fullmatch(path)]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True)
+class Codeowners:
+    """A parsed CODEOWNERS file: valid rules in file order plus the lines GitHub skips."""
+
+    rules: tuple[Rule, ...]
+    errors: tuple[CodeownersError, ...] = ()
+    _index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", _Index(self.rules))
+
+    def rule_for(self, path: str) -> Rule | None:
+        """The winning (last matching) rule for a repo-relative path, or None."""
+        i = self._index.winner(path)
+        return None if i is None else self.rules[i]
+
+    def owners_of(self, path: str) -> tuple[str, ...]:
+        """Owners of path; empty when no rule matches or the winning rule lists none."""
+        rule = self.rule_for(path)
+        return () if rule is None else rule.owners
+
+    def match_many(self, paths: Iterable[str]) -> dict[str, Rule | None]:
+        """Winning rule for each path."""
+        return {path: self.rule_for(path) for path in paths}
+
+    def matching_rules(self, path: str) -> tuple[Rule, ...]:
+        """Every rule matching path, latest (winning) first."""
+        return tuple(self.rules[i] for i in self._index.all_matching(path))
+
+
+def _split_line(line: str) -> list[str]:
+    """Split on unescaped whitespace, dropping an inline comment (a field starting with #)."""
+    fields: list[str] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if ch == "\\" and i + 1 < len(line):
+            cur.append(line[i : i + 2])  # keep escapes; the pattern lexer decodes them
+            i += 2
+            continue
+        if ch in " \t":
+            if cur:
+                fields.append("".join(cur))
+                cur = []
+        elif ch == "#" and not cur:
+            break  # GitHub's example: "*.js @js-owner #This is an inline comment."
+        else:
+            cur.append(ch)
+        i += 1
+    if cur:
+        fields.append("".join(cur))
+    return fields
+
+
+def is_valid_owner(owner: str) -> bool:
+    """True for @user, @org/team or an email address."""
+    return any(rx.fullmatch(owner) for rx in (_USER_RE, _TEAM_RE, _EMAIL_RE))
+
+
+def parse(text: str) -> Codeowners:
+    """Parse CODEOWNERS text; invalid lines become errors and are skipped, as GitHub does."""
+    rules: list[Rule] = []
+    errors: list[CodeownersError] = []
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\r").strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = _split_line(line)
+        if not fields:
+            continue
+        pattern, owners = fields[0], tuple(fields[1:])
+        if pattern.startswith("\\#"):
+            # GitHub docs: escaping a pattern starting with # using \ does not work.
+            errors.append(
+                CodeownersError(
+                    lineno, "escaped-hash", "escaping a leading # with \\ is not supported", raw
+                )
+            )
+            continue
+        try:
+            _compile(pattern)
+        except ValueError as exc:
+            kind = "invalid-pattern"
+            if pattern.startswith("!"):
+                kind = "negation"
+            elif "character ranges" in str(exc):
+                kind = "char-range"
+            errors.append(CodeownersError(lineno, kind, str(exc), raw))
+            continue
+        bad = [o for o in owners if not is_valid_owner(o)]
+        if bad:
+            # GitHub docs: lines with invalid syntax are skipped, so the whole rule is dropped
+            # (keeping the valid owners would claim ownership GitHub does not apply).
+            msg = "invalid owner(s) " + ", ".join(bad) + "; expected @user, @org/team or email"
+            errors.append(CodeownersError(lineno, "invalid-owner", msg, raw))
+            continue
+        rules.append(Rule(pattern, owners, lineno))
+    return Codeowners(tuple(rules), tuple(errors))
+
+
+def find_codeowners(read: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """(path, text) of the CODEOWNERS GitHub would use, or None if none is usable."""
+    for path in LOCATIONS:
+        text = read(path)
+        if text is None:
+            continue
+        if len(text.encode("utf-8")) >= MAX_BYTES:
+            # GitHub uses the first file found; an oversized one is not loaded at all,
+            # so there is no fallback to a later location.
+            return None
+        return path, text
+    return None
+
+
+# --------------------------------------------------------------------------- generate
+
+
+def _escape_pattern(pattern: str) -> str:
+    """Escape spaces so a pattern stays one field."""
+    return pattern.replace(" ", "\\ ")
+
+
+def _anchor(pattern: str) -> str:
+    """Anchor a directory pattern to the root (``dataface/ai/`` -> ``/dataface/ai/``)."""
+    if pattern.endswith("/") and not pattern.startswith(("/", "**")):
+        return "/" + pattern
+    return pattern
+
+
+def generate(
+    areas: Sequence[tuple[str, Sequence[str], Sequence[str], bool]],
+    header: str,
+) -> str:
+    """Render CODEOWNERS text from (area, patterns, owners, sensitive) tuples."""
+    lines = [
+        "# CODEOWNERS: generated by dataface-ops. Do not edit by hand.",
+        "# Regenerate with: dataface-ops codeowners generate",
+    ]
+    lines += [("# " + h).rstrip() for h in header.splitlines()]
+    lines.append("# GitHub applies the LAST matching rule; sensitive areas are listed last.")
+    # Stable partition keeps the caller's order (order is meaning) but puts sensitive areas
+    # last so no later rule can override them.
+    ordered = [a for a in areas if not a[3]] + [a for a in areas if a[3]]
+    for name, patterns, owners, sensitive in ordered:
+        for owner in owners:
+            if not is_valid_owner(owner):
+                raise ValueError(f"area {name!r}: invalid owner {owner!r}")
+        pats = [_escape_pattern(_anchor(p) if sensitive else p) for p in patterns]
+        for p in pats:
+            _compile(p)  # raise early on patterns GitHub would reject
+        lines.append("")
+        lines.append(f"# {name}" + (" (sensitive)" if sensitive else ""))
+        width = max((len(p) for p in pats), default=0)
+        for p in pats:
+            lines.append(f"{p.ljust(width)} {' '.join(owners)}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- validate / explain
+
+
+def _norm_pattern(pattern: str) -> str:
+    """Canonical form: 'a/b' and '/a/b' are the same anchored pattern."""
+    comp = _compile(pattern)
+    if comp.anchored and not pattern.startswith("/"):
+        return "/" + pattern
+    return pattern
+
+
+def _fold(owners: Iterable[str]) -> set[str]:
+    """GitHub logins and team slugs are case-insensitive."""
+    return {o.casefold() for o in owners}
+
+
+def validate(
+    co: Codeowners,
+    files: Sequence[str],
+    known_owners: set[str] | None,
+    protected: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """Human-readable problems: syntax errors, unknown owners, dead rules, broken protection."""
+    problems = [f"line {e.line}: {e.kind}: {e.message}" for e in co.errors]
+    if known_owners is not None:
+        known = _fold(known_owners)
+        for rule in co.rules:
+            for owner in rule.owners:
+                if owner.casefold() not in known:
+                    problems.append(f"line {rule.line}: unknown owner {owner}")
+    last_seen: dict[str, Rule] = {}
+    for rule in reversed(co.rules):
+        key = _norm_pattern(rule.pattern)
+        if key in last_seen:
+            later = last_seen[key]
+            problems.append(
+                f"line {rule.line}: duplicate pattern {rule.pattern!r}; line {later.line} "
+                "overrides it, so this line is dead"
+            )
+        else:
+            last_seen[key] = rule
+    matched: set[int] = set()
+    for path in files:
+        matched.update(co._index.all_matching(path))
+    for i, rule in enumerate(co.rules):
+        if i not in matched:
+            problems.append(f"line {rule.line}: pattern {rule.pattern!r} matches no file")
+    for pattern, expected in protected.items():
+        rx = compile_pattern(pattern)
+        targets = [f for f in files if rx.fullmatch(f)] or [pattern.strip("/")]
+        want = _fold(expected)
+        bad: list[str] = []
+        for path in targets:
+            win = co.rule_for(path)
+            if win is None or not win.owners:
+                bad.append(f"{path} is unowned" + ("" if win is None else f" (line {win.line})"))
+            elif _fold(win.owners) != want:
+                bad.append(
+                    f"{path} is owned by {' '.join(win.owners)} (line {win.line} {win.pattern!r})"
+                )
+        if bad:
+            more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
+            problems.append(
+                f"protected {pattern!r} (expected {' '.join(expected)}): "
+                + "; ".join(bad[:3])
+                + more
+            )
+    return problems
+
+
+def explain(co: Codeowners, path: str) -> str:
+    """One line saying which rule owns path, or why it is unowned."""
+    rule = co.rule_for(path)
+    if rule is None:
+        return f"{path}: unowned: no rule matches"
+    if not rule.owners:
+        return f"{path}: unowned: line {rule.line} {rule.pattern!r} matches and lists no owners"
+    return f"{path}: {' '.join(rule.owners)} (line {rule.line} {rule.pattern!r})"
