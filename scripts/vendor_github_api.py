@@ -149,9 +149,7 @@ class Resolver:
             if key not in SCHEMA_KEYS:
                 continue
             if key == "properties":
-                out[key] = {
-                    name: self.schema(sub, stack, depth + 1) for name, sub in value.items()
-                }
+                out[key] = {name: self.schema(sub, stack, depth + 1) for name, sub in value.items()}
             elif key in ("items", "additionalProperties"):
                 out[key] = self.schema(value, stack, depth + 1)
             elif key in ("anyOf", "oneOf", "allOf"):
@@ -227,9 +225,7 @@ def vendor_operation(r: Resolver, method: str, path: str) -> dict[str, Any]:
 
 def fetch_with_npm() -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="octokit-openapi-"))
-    subprocess.run(
-        ["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=tmp, check=True
-    )
+    subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=tmp, check=True)
     tarball = next(tmp.glob("*.tgz"))
     with tarfile.open(tarball) as tar:
         member = tar.getmember(f"package/{FILE}")
