@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
 SUBSET_PATH = Path(__file__).with_name("openapi-subset.json")
 
@@ -348,6 +348,11 @@ def _response_problems(op: Operation, status: int, body: Any) -> list[str]:
     if problems:
         return problems
     return _schema_problems(validator, value, f"response {status} body", op.label)
+
+
+def check_response(key: str | tuple[str, str], status: int, body: Any) -> list[str]:
+    """Status + response body problems for one operation (operationId or (METHOD, path))."""
+    return _response_problems(find_operation(key), status, body)
 
 
 def check_registration(method: str, url: str) -> list[str]:

@@ -62,7 +62,7 @@ class GitHubMock(responses.RequestsMock):
                 raise UndocumentedEndpoint("\n".join(problems))
         return url
 
-    def add(  # type: ignore[override]
+    def add(
         self,
         method: Any = None,
         url: Any = None,
@@ -84,7 +84,7 @@ class GitHubMock(responses.RequestsMock):
     post = partialmethod(add, responses.POST)
     put = partialmethod(add, responses.PUT)
 
-    def replace(  # type: ignore[override]
+    def replace(
         self, method_or_response: Any = None, url: Any = None, body: Any = "", *a: Any, **kw: Any
     ) -> BaseResponse:
         if isinstance(method_or_response, BaseResponse):
@@ -93,7 +93,7 @@ class GitHubMock(responses.RequestsMock):
         url = self._checked(str(method_or_response), url)
         return super().replace(method_or_response, url, body, *a, **kw)
 
-    def add_callback(self, method: str, url: Any, *args: Any, **kwargs: Any) -> BaseResponse:  # type: ignore[override]
+    def add_callback(self, method: str, url: Any, *args: Any, **kwargs: Any) -> BaseResponse:
         return super().add_callback(method, self._checked(method, url), *args, **kwargs)
 
     # ---------------------------------------------------------------- matching
@@ -128,7 +128,7 @@ class GitHubMock(responses.RequestsMock):
         bodies = []
         for call in self._select(method, path_contains):
             raw = call.request.body
-            bodies.append(json.loads(raw) if raw else None)
+            bodies.append(json.loads(raw) if isinstance(raw, str | bytes) and raw else None)
         return bodies
 
     # ------------------------------------------------------------------ checks
