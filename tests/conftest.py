@@ -1,0 +1,1 @@
+from tests.github_api.fixtures import github  # noqa: F401
