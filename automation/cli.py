@@ -211,7 +211,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         "yes",
     ):
         settings = dataclasses.replace(settings, dry_run=True)
-    chosen = route(event, engine.resolve_features(args.features) if args.features else ())
+    # The composite action passes its `features` input as DATAFACE_OPS_FEATURES.
+    requested = list(args.features) or os.environ.get("DATAFACE_OPS_FEATURES", "").split()
+    chosen = route(event, engine.resolve_features(requested) if requested else ())
+    chosen = dataclasses.replace(chosen, features=engine.registered(chosen.features))
     log.info("event %s -> features %s", event.key, ", ".join(chosen.features) or "none")
     if not chosen.features:
         print(f"{event.key}: no feature subscribes to this event; nothing to do")

@@ -26,6 +26,11 @@ def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in FEATURE_ORDER if f in names)
 
 
+def registered(names: Sequence[str]) -> tuple[str, ...]:
+    """Keep the routed features that are registered (a feature not yet built is skipped)."""
+    return tuple(name for name in names if name in registry.FEATURES)
+
+
 def plan_offline(
     policies: Policies, snapshot: Snapshot, names: Sequence[str], now: dt.datetime
 ) -> list[Plan]:
