@@ -123,7 +123,7 @@ def test_validate_command_exits_0_or_2_without_traceback(
     for name, text in texts.items():
         (directory / f"{name}.yaml").write_text(text)
     code = main(["validate", "--policies", str(directory)])
-    out, err = capsys.readouterr()
+    _, err = capsys.readouterr()
     assert code in (0, 2)
     assert "Traceback" not in err
     if code == 2:
