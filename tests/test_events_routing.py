@@ -115,3 +115,18 @@ def test_missing_credentials_and_repo_are_explained() -> None:
         settings.require_credentials()
     with pytest.raises(SettingsError, match="OWNER/NAME"):
         _ = settings.owner_and_name
+
+
+def test_log_lines_carry_the_context(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from automation.logs import ContextFilter, log_context
+
+    logger = logging.getLogger("dataface_ops.test")
+    caplog.handler.addFilter(ContextFilter())
+    with log_context(delivery="d-1", repo="dataface/dataface"), log_context(feature="triage"):
+        logger.warning("hello")
+    logger.warning("outside")
+    inside, outside = caplog.records
+    assert inside.context == "delivery=d-1 repo=dataface/dataface feature=triage"  # type: ignore[attr-defined]
+    assert outside.context == ""  # type: ignore[attr-defined]
