@@ -13,3 +13,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 # Each feature appends its registrar here, e.g. `from automation.commands.oncall import add`.
 COMMAND_GROUPS: list[Registrar] = []
+
+from automation.commands.serve import add as add_serve  # noqa: E402
+
+COMMAND_GROUPS.append(add_serve)

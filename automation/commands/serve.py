@@ -1,0 +1,96 @@
+"""`dataface-ops serve`: the features as a GitHub App webhook server (extra `app`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from automation.entrypoints.webhook import AppConfig
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `serve`."""
+    p = sub.add_parser("serve", help="run the GitHub App webhook server (pip install '.[app]')")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=3000, help="listen port (default 3000)")
+    p.add_argument("--workers", type=int, default=4, help="worker threads (default 4)")
+    p.add_argument("--queue-size", type=int, default=256, help="queued deliveries before 503")
+    p.add_argument("--dry-run", action="store_true", default=None, help="plan, never write")
+    p.add_argument("--api-url", help="REST API URL (default: $GITHUB_API_URL)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None) -> AppConfig:
+    """Build the app's configuration from DATAFACE_OPS_* variables and the flags."""
+    from automation.cli import UsageError
+    from automation.entrypoints.webhook import AppConfig
+    from automation.settings import settings_from_env
+
+    env = dict(os.environ) if env is None else env
+    settings = settings_from_env(env, api_url=args.api_url, dry_run=args.dry_run)
+    secret = env.get("DATAFACE_OPS_WEBHOOK_SECRET", "")
+    key = settings.app_private_key or ""
+    key_file = env.get("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", "")
+    if not key and key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read DATAFACE_OPS_APP_PRIVATE_KEY_FILE: {exc.strerror}"
+            ) from None
+    missing = [
+        name
+        for name, value in (
+            ("DATAFACE_OPS_WEBHOOK_SECRET", secret),
+            ("DATAFACE_OPS_APP_ID", settings.app_id),
+            ("DATAFACE_OPS_APP_PRIVATE_KEY (or _FILE)", key),
+        )
+        if not value
+    ]
+    if missing:
+        raise UsageError("serve needs " + ", ".join(missing))
+    if args.workers < 1 or args.queue_size < 1:
+        raise UsageError("--workers and --queue-size must be at least 1")
+    return AppConfig(
+        webhook_secret=secret,
+        app_id=str(settings.app_id),
+        private_key=key,
+        api_url=settings.api_url,
+        bot_login=env.get("DATAFACE_OPS_BOT_LOGIN") or None,
+        workers=args.workers,
+        queue_size=args.queue_size,
+        policies_prefix=settings.policies_dir,
+        dry_run=settings.dry_run,
+        max_writes=settings.max_writes,
+        pacing=settings.pacing,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve webhooks on uvicorn until interrupted."""
+    import dataclasses
+
+    from automation.cli import UsageError
+
+    try:
+        import uvicorn
+    except ImportError:
+        raise UsageError("serve needs the app extra: pip install 'dataface-ops[app]'") from None
+    from automation.entrypoints.webhook import (
+        build_service,
+        configure_json_logging,
+        create_app,
+        own_bot_login,
+    )
+
+    config = config_from_env(args)
+    configure_json_logging()
+    if config.bot_login is None:
+        # GET /app once at start, so the app can recognise (and ignore) its own events.
+        config = dataclasses.replace(config, bot_login=own_bot_login(config))
+    app = create_app(build_service(config))
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0

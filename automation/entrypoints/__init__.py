@@ -1,0 +1,1 @@
+"""Ways to run the features: the GitHub App webhook server (webhook.py)."""

@@ -1,0 +1,533 @@
+"""`dataface-ops serve`: the real server (uvicorn) on a loopback port, signed real payloads."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from responses.matchers import query_param_matcher
+
+pytest.importorskip("starlette")
+uvicorn = pytest.importorskip("uvicorn")
+
+from automation import features as registry  # noqa: E402
+from automation.entrypoints import webhook  # noqa: E402
+from automation.entrypoints.webhook import (  # noqa: E402
+    AppConfig,
+    Delivery,
+    WebhookService,
+    create_app,
+    sign,
+)
+from automation.plan import Plan, UpsertComment, marker  # noqa: E402
+from automation.snapshot.models import Snapshot  # noqa: E402
+from tests.github_api import checker  # noqa: E402
+from tests.github_api.webhooks import webhook_payload  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec-test-6f1c2b9a"
+REPO = "Codertocat/Hello-World"
+
+
+@pytest.fixture(scope="session")
+def private_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _config(private_key: str, **overrides: Any) -> AppConfig:
+    values: dict[str, Any] = {
+        "webhook_secret": SECRET,
+        "app_id": "4242",
+        "private_key": private_key,
+        "bot_login": "dataface-ops[bot]",
+        "workers": 2,
+        "queue_size": 50,
+        "redeliver_interval": 0,  # tests call redeliver_pending() themselves
+        "pacing": False,
+    }
+    values.update(overrides)
+    return AppConfig(**values)
+
+
+class Recorder:
+    """An injectable processor: records deliveries, optionally held at a gate."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+        self.ids: list[str] = []
+        self.keys: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, delivery: Delivery) -> None:
+        if self.gate is not None:
+            assert self.gate.wait(30)
+        with self.lock:
+            self.ids.append(delivery.id)
+            self.keys.append(delivery.event.key)
+
+
+@contextlib.contextmanager
+def serving(service: WebhookService) -> Iterator[int]:
+    """Run the app on uvicorn in a thread, on a free loopback port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(service), log_config=None, access_log=False, lifespan="on", backlog=512
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+def _post(
+    port: int, body: bytes, headers: dict[str, str], *, chunked: bool = False
+) -> tuple[int, dict[str, Any]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        if chunked:
+            conn.request(
+                "POST", "/webhook", body=iter([body]), headers=headers, encode_chunked=True
+            )
+        else:
+            conn.request("POST", "/webhook", body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, json.loads(data) if data else {}
+    finally:
+        conn.close()
+
+
+def _delivery(
+    name: str = "issues.opened", *, delivery_id: str | None = None, **changes: Any
+) -> tuple[bytes, dict[str, str]]:
+    payload = webhook_payload(name)
+    payload.setdefault(
+        "installation", {"id": 1, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
+    )
+    payload.update(changes)
+    body = json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/abc123",
+        "X-GitHub-Event": name.split(".")[0],
+        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
+        "X-GitHub-Hook-ID": "1",
+        "X-Hub-Signature-256": sign(SECRET.encode(), body),
+    }
+    return body, headers
+
+
+def _wait(predicate: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _webhook_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "dataface_ops.webhook"]
+
+
+# --- transport -----------------------------------------------------------------------------
+
+
+def test_good_signature_is_acknowledged_before_the_work_and_then_handled(
+    private_key: str, github: Any
+) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    service = WebhookService(_config(private_key), recorder)
+    body, headers = _delivery("issues.opened")
+    with serving(service) as port:
+        status, answer = _post(port, body, headers)
+        assert (status, answer) == (202, {"ok": "accepted"})
+        assert recorder.ids == []  # acknowledged while the work is still held back
+        gate.set()
+        _wait(lambda: recorder.ids == [headers["X-GitHub-Delivery"]])
+    assert recorder.keys == ["issues.opened"]
+    assert len(github.calls) == 0
+
+
+def _tampered() -> tuple[bytes, dict[str, str]]:
+    body, headers = _delivery()
+    return body.replace(b'"opened"', b'"closed"', 1), headers
+
+
+def _wrong_secret() -> tuple[bytes, dict[str, str]]:
+    body, headers = _delivery()
+    headers["X-Hub-Signature-256"] = sign(b"not-the-secret", body)
+    return body, headers
+
+
+def _missing() -> tuple[bytes, dict[str, str]]:
+    body, headers = _delivery()
+    del headers["X-Hub-Signature-256"]
+    return body, headers
+
+
+def _sha1_only() -> tuple[bytes, dict[str, str]]:
+    import hashlib
+    import hmac
+
+    body, headers = _delivery()
+    del headers["X-Hub-Signature-256"]
+    headers["X-Hub-Signature"] = "sha1=" + hmac.new(SECRET.encode(), body, hashlib.sha1).hexdigest()
+    return body, headers
+
+
+def _not_sha256() -> tuple[bytes, dict[str, str]]:
+    body, headers = _delivery()
+    headers["X-Hub-Signature-256"] = headers["X-Hub-Signature-256"].replace("sha256=", "sha1=")
+    return body, headers
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (_tampered, "bad signature"),
+        (_wrong_secret, "bad signature"),
+        (_missing, "missing X-Hub-Signature-256"),
+        (_sha1_only, "sha1-only signature refused (X-Hub-Signature-256)"),
+        (_not_sha256, "bad signature"),
+    ],
+    ids=["tampered-body", "wrong-secret", "missing-header", "sha1-only", "wrong-scheme"],
+)
+def test_bad_signatures_get_401_one_log_line_and_no_github_request(
+    make: Callable[[], tuple[bytes, dict[str, str]]],
+    reason: str,
+    private_key: str,
+    github: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Recorder()
+    service = WebhookService(_config(private_key), recorder)
+    body, headers = make()
+    with caplog.at_level(logging.INFO), serving(service) as port:
+        status, answer = _post(port, body, headers)
+    assert (status, answer) == (401, {"error": reason})
+    records = _webhook_records(caplog)
+    assert [(r.getMessage(), r.status) for r in records] == [(f"refused: {reason}", 401)]
+    assert records[0].delivery == headers["X-GitHub-Delivery"]
+    assert recorder.ids == []
+    assert len(github.calls) == 0
+    assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_oversized_body_gets_413(
+    chunked: bool, private_key: str, github: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert webhook.MAX_BODY_BYTES == 25 * 1024 * 1024  # GitHub's cap on payloads
+    recorder = Recorder()
+    service = WebhookService(_config(private_key, max_body=4096), recorder)
+    body, headers = _delivery("issues.opened", padding="x" * 8192)
+    with caplog.at_level(logging.INFO), serving(service) as port:
+        status, _ = _post(port, body, headers, chunked=chunked)
+    assert status == 413
+    assert [r.status for r in _webhook_records(caplog)] == [413]
+    assert recorder.ids == []
+    assert len(github.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "event", "status"),
+    [
+        (b"{not json", "issues", 400),
+        (b"[1, 2]", "issues", 400),
+        (b'{"action": "opened", "issue": {"number": "one"}}', "issues", 400),
+        (b"{}", "", 400),
+    ],
+    ids=["not-json", "not-an-object", "no-number", "no-event-header"],
+)
+def test_malformed_signed_payloads_get_400(
+    body: bytes,
+    event: str,
+    status: int,
+    private_key: str,
+    github: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = Recorder()
+    service = WebhookService(_config(private_key), recorder)
+    headers = {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(SECRET.encode(), body),
+    }
+    with caplog.at_level(logging.INFO), serving(service) as port:
+        got, _ = _post(port, body, headers)
+    assert got == status
+    assert [r.status for r in _webhook_records(caplog)] == [status]
+    assert recorder.ids == []
+    assert len(github.calls) == 0
+
+
+def test_ping_own_events_and_redeliveries(private_key: str, github: Any) -> None:
+    recorder = Recorder()
+    service = WebhookService(_config(private_key), recorder)
+    own = webhook_payload("issues.opened")["sender"] | {"login": "dataface-ops[bot]", "type": "Bot"}
+    with serving(service) as port:
+        assert _post(port, *_delivery("ping")) == (200, {"ok": "pong"})
+        assert _post(port, *_delivery("issues.labeled", sender=own)) == (
+            202,
+            {"ok": "ignored own event"},
+        )
+        body, headers = _delivery("issue_comment.created")
+        assert _post(port, body, headers) == (202, {"ok": "accepted"})
+        assert _post(port, body, headers) == (200, {"ok": "duplicate"})
+        _wait(lambda: service.queue.unfinished_tasks == 0)
+        health = json.loads(_get(port, "/healthz"))
+    assert recorder.ids == [headers["X-GitHub-Delivery"]]
+    assert health["handled"] == 1 and health["pending_redelivery"] == 0
+    assert len(github.calls) == 0
+
+
+def _get(port: int, path: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def test_burst_of_200_is_handled_or_answered_503_and_redelivered(
+    private_key: str, github: Any
+) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    service = webhook.build_service(
+        _config(private_key, workers=2, queue_size=20), processor=recorder
+    )
+    deliveries = [_delivery("issues.opened") for _ in range(200)]
+    with serving(service) as port:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            answers = list(pool.map(lambda d: _post(port, *d), deliveries))
+        ids = [h["X-GitHub-Delivery"] for _, h in deliveries]
+        statuses = dict(zip(ids, (status for status, _ in answers), strict=True))
+        assert set(statuses.values()) <= {202, 503}
+        accepted = {i for i, s in statuses.items() if s == 202}
+        busy = {i for i, s in statuses.items() if s == 503}
+        assert busy, "the burst should overflow a queue of 20"
+        assert set(webhook.pending_ids(service)) == busy  # every 503 is kept
+
+        gate.set()
+        _wait(lambda: set(recorder.ids) == accepted)
+
+        # Room again: find each busy delivery by GUID, then ask GitHub for a new attempt.
+        listed = [
+            checker.example(("GET", "/app/hook/deliveries"))[0]
+            | {"guid": guid, "id": 9000 + n, "status_code": 503, "status": "Service Unavailable"}
+            for n, guid in enumerate(sorted(busy))
+        ]
+        half = len(listed) // 2
+        page2 = "https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_2"
+        github.get(
+            re.compile(r"https://api\.github\.com/app/hook/deliveries\?per_page=100$"),
+            json=listed[:half],
+            headers={"Link": f'<{page2}>; rel="next"'},
+        )
+        github.get(page2, json=listed[half:])
+        github.post(
+            re.compile(r"https://api\.github\.com/app/hook/deliveries/\d+/attempts"),
+            status=202,
+            json={},
+        )
+        assert service.redeliver_pending() == len(busy)
+        assert github.count("POST", "/attempts") == len(busy)
+        assert {
+            int(u.request.url.split("/")[-2]) for u in github.calls if "attempts" in u.request.url
+        } == {d["id"] for d in listed}
+        assert list(webhook.pending_ids(service)) == []
+
+        # GitHub's redelivery carries the same GUID: accepted, not taken for a duplicate.
+        by_id = dict(zip(ids, deliveries, strict=True))
+        for guid in sorted(busy):
+            assert _post(port, *by_id[guid])[0] == 202
+        _wait(lambda: len(recorder.ids) == 200)
+    assert sorted(recorder.ids) == sorted(ids)  # every delivery handled exactly once
+    assert all(c.request.headers["Authorization"].startswith("Bearer ") for c in github.calls)
+
+
+def test_redelivery_waits_for_room_and_keeps_ids_github_cannot_find(
+    private_key: str, github: Any
+) -> None:
+    asked: list[set[str]] = []
+
+    def redeliverer(wanted: set[str]) -> set[str]:
+        asked.append(set(wanted))
+        return {w for w in wanted if w != "lost"}
+
+    gate = threading.Event()
+    service = WebhookService(
+        _config(private_key, queue_size=2, workers=1, redeliver_give_up=2),
+        Recorder(gate),
+        redeliverer,
+    )
+    service.start()
+    try:
+        event = webhook.Event("issues", webhook_payload("issues.opened"))
+        outcomes = [service.submit(Delivery(str(n), event, 0.0)) for n in range(5)]
+        _wait(lambda: service.queue.qsize() == 2)
+        more = [service.submit(Delivery(i, event, 0.0)) for i in ("lost", "found")]
+        assert "full" in outcomes and more == ["full", "full"]
+        assert service.redeliver_pending() == 0 and asked == []  # no room yet
+        gate.set()
+        _wait(lambda: service.queue.unfinished_tasks == 0)
+        service.redeliver_pending()
+        assert "lost" in webhook.pending_ids(service)
+        service.redeliver_pending()
+        assert list(webhook.pending_ids(service)) == []  # given up on, with an error line
+    finally:
+        service.stop()
+    assert all("lost" in a for a in asked)
+
+
+# --- through the real engine -------------------------------------------------------------
+
+PROBED: list[tuple[int, ...] | None] = []
+
+
+def probe_collect(repo: Any, policies: Any, numbers: tuple[int, ...] | None, now: Any) -> Snapshot:
+    """Read the subject for real (GET /repos/{o}/{r}/issues/{n}), like a collector does."""
+    PROBED.append(numbers)
+    assert numbers
+    title = repo.get_issue(numbers[0]).title
+    assert title
+    return Snapshot(repo=REPO, taken_at=now)
+
+
+def probe_plan(policies: Any, snapshot: Snapshot, now: Any) -> Plan:
+    """One comment on the subject, carrying the policies' source (proves they were loaded)."""
+    number = PROBED[-1][0] if PROBED[-1] else 0
+    return Plan(
+        "triage",
+        (
+            UpsertComment(
+                reason="probe",
+                number=number,
+                marker=marker("triage", f"issue-{number}"),
+                body=f"{marker('triage', f'issue-{number}')} on call: "
+                f"{policies.oncall.rotations[0].name}",
+            ),
+        ),
+    )
+
+
+def _contents_json(path: str, text: str) -> dict[str, Any]:
+    blob = "https://api.github.com/repos/Codertocat/Hello-World/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1"
+    return {
+        "type": "file",
+        "encoding": "base64",
+        "size": len(text.encode()),
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "content": base64.b64encode(text.encode()).decode(),
+        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+        "url": f"https://api.github.com/repos/{REPO}/contents/{path}",
+        "git_url": blob,
+        "html_url": f"https://github.com/{REPO}/blob/master/{path}",
+        "download_url": f"https://raw.githubusercontent.com/{REPO}/master/{path}",
+        "_links": {
+            "self": f"https://api.github.com/repos/{REPO}/contents/{path}",
+            "git": blob,
+            "html": f"https://github.com/{REPO}/blob/master/{path}",
+        },
+    }
+
+
+def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_default_branch(
+    private_key: str, github: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        registry,
+        "FEATURES",
+        {
+            "triage": registry.Feature(
+                "triage", "probe", f"{__name__}:probe_collect", f"{__name__}:probe_plan"
+            )
+        },
+    )
+    PROBED.clear()
+    base = f"https://api.github.com/repos/{REPO}"
+    head = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    github.post(
+        "/app/installations/1/access_tokens",
+        json=checker.example(("POST", "/app/installations/{installation_id}/access_tokens"))
+        | {"token": "ghs_installation_token", "expires_at": "2099-01-01T00:00:00Z"},
+        status=201,
+    )
+    branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
+    branch["commit"]["sha"] = head
+    github.get(f"{base}/branches/master", json=branch)
+    for path in sorted((ROOT / "policies").glob("*.yaml")):
+        name = f"policies/{path.name}"
+        github.get(
+            f"{base}/contents/{name}?ref={head}",
+            json=_contents_json(name, path.read_text(encoding="utf-8")),
+            match=[query_param_matcher({"ref": head})],
+        )
+    github.get(f"{base}/issues/1", json=checker.issue_json(1, repo=REPO))
+    github.post(f"{base}/issues/1/comments", json=checker.comment_json(repo=REPO), status=201)
+
+    service = webhook.build_service(_config(private_key))
+    with serving(service) as port:
+        for _ in range(2):  # two deliveries of the same kind: token and policies are reused
+            assert _post(port, *_delivery("issues.opened"))[0] == 202
+        _wait(lambda: service.health()["handled"] + service.health()["failed"] == 2)
+    assert service.health()["failed"] == 0
+    assert PROBED == [(1,), (1,)]
+    assert github.count("POST", "/access_tokens") == 1  # cached until it expires
+    assert github.count("GET", "/branches/") == 2  # the default branch's head, per delivery
+    assert github.count("GET", "/contents/") == 6  # once per commit SHA, not per delivery
+    bodies = github.json_bodies("POST", "/issues/1/comments")
+    assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
+    issue_calls = [c for c in github.calls if "/repos/" in c.request.url]
+    assert all(
+        c.request.headers["Authorization"] == "token ghs_installation_token" for c in issue_calls
+    )
+
+
+def test_pull_request_webhooks_route_like_pull_request_target() -> None:
+    from automation.events import event_from_json
+    from automation.routing import route
+
+    for name, features in [
+        ("pull_request.opened", ("ownership",)),
+        ("pull_request.closed", ("release",)),
+    ]:
+        event = event_from_json("pull_request", json.dumps(webhook_payload(name)))
+        assert route(webhook.actions_view(event)).features == features
