@@ -342,7 +342,7 @@ def test_burst_of_200_is_handled_or_answered_503_and_redelivered(
         accepted = {i for i, s in statuses.items() if s == 202}
         busy = {i for i, s in statuses.items() if s == 503}
         assert busy, "the burst should overflow a queue of 20"
-        assert set(webhook.pending_ids(service)) == busy  # every 503 is kept
+        assert set(service.pending_ids()) == busy  # every 503 is kept
 
         gate.set()
         _wait(lambda: set(recorder.ids) == accepted)
@@ -371,7 +371,7 @@ def test_burst_of_200_is_handled_or_answered_503_and_redelivered(
         assert {
             int(u.request.url.split("/")[-2]) for u in github.calls if "attempts" in u.request.url
         } == {d["id"] for d in listed}
-        assert list(webhook.pending_ids(service)) == []
+        assert list(service.pending_ids()) == []
 
         # GitHub's redelivery carries the same GUID: accepted, not taken for a duplicate.
         by_id = dict(zip(ids, deliveries, strict=True))
@@ -408,9 +408,9 @@ def test_redelivery_waits_for_room_and_keeps_ids_github_cannot_find(
         gate.set()
         _wait(lambda: service.queue.unfinished_tasks == 0)
         service.redeliver_pending()
-        assert "lost" in webhook.pending_ids(service)
+        assert "lost" in service.pending_ids()
         service.redeliver_pending()
-        assert list(webhook.pending_ids(service)) == []  # given up on, with an error line
+        assert list(service.pending_ids()) == []  # given up on, with an error line
     finally:
         service.stop()
     assert all("lost" in a for a in asked)
@@ -531,3 +531,111 @@ def test_pull_request_webhooks_route_like_pull_request_target() -> None:
     ]:
         event = event_from_json("pull_request", json.dumps(webhook_payload(name)))
         assert route(webhook.actions_view(event)).features == features
+
+
+def test_json_logs_carry_the_delivery_id_and_never_the_secret(
+    private_key: str, github: Any
+) -> None:
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(webhook._KeepExplicitFields())
+    handler.setFormatter(webhook.JsonFormatter())
+    logger = logging.getLogger("dataface_ops.webhook")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    service = WebhookService(_config(private_key), Recorder())
+    good = _delivery("issues.opened")
+    try:
+        with serving(service) as port:
+            _post(port, *_wrong_secret())
+            _post(port, *good)
+            _wait(lambda: service.health()["handled"] == 1)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert {"refused: bad signature", "accepted", "processed in"} <= {
+        line["msg"].split(" 0.")[0] for line in lines
+    }
+    good_id = good[1]["X-GitHub-Delivery"]
+    assert [line["status"] for line in lines if line.get("delivery") == good_id] == [
+        202,
+        "processed",
+    ]
+    assert all(line.get("delivery") and line["level"] for line in lines)
+    assert SECRET not in stream.getvalue()
+    assert SECRET not in repr(_config(private_key)) and "PRIVATE KEY" not in repr(
+        _config(private_key)
+    )
+
+
+def test_serve_needs_its_secrets_and_says_which(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation import cli
+
+    for key in (
+        "DATAFACE_OPS_WEBHOOK_SECRET",
+        "DATAFACE_OPS_APP_ID",
+        "DATAFACE_OPS_APP_PRIVATE_KEY",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    assert cli.main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: serve needs DATAFACE_OPS_WEBHOOK_SECRET, DATAFACE_OPS_APP_PRIVATE_KEY (or _FILE)"
+    ]
+
+
+def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:
+    import argparse
+
+    from automation.commands.serve import config_from_env
+
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(private_key)
+    args = argparse.Namespace(api_url=None, dry_run=None, workers=3, queue_size=7)
+    config = config_from_env(
+        args,
+        {
+            "DATAFACE_OPS_WEBHOOK_SECRET": SECRET,
+            "DATAFACE_OPS_APP_ID": "4242",
+            "DATAFACE_OPS_APP_PRIVATE_KEY_FILE": str(key_file),
+            "DATAFACE_OPS_BOT_LOGIN": "dataface-ops[bot]",
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+            "DATAFACE_OPS_DRY_RUN": "1",
+        },
+    )
+    assert (config.app_id, config.api_url, config.workers, config.queue_size) == (
+        "4242",
+        "https://ghe.example.com/api/v3",
+        3,
+        7,
+    )
+    assert config.private_key == private_key and config.dry_run and config.bot_login
+
+
+def test_cli_help_does_not_import_the_app_stack() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, automation.cli as c\n"
+        "try:\n    c.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('starlette', 'uvicorn', 'github', 'jinja2', 'pydantic')"
+        " if m in sys.modules]\n"
+        "print('heavy=' + ','.join(heavy))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.stdout.strip().splitlines()[-1] == "heavy="

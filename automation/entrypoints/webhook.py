@@ -22,7 +22,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -276,6 +276,11 @@ class WebhookService:
         while not self._stop.wait(self.config.redeliver_interval):
             self.redeliver_pending()
 
+    def pending_ids(self) -> list[str]:
+        """Delivery ids answered 503 and waiting for redelivery."""
+        with self._lock:
+            return sorted(self.pending)
+
     def health(self) -> dict[str, Any]:
         """Counters for /healthz."""
         with self._lock:
@@ -355,7 +360,8 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
         if name == "ping":
             log.info("ping", extra={**fields, "status": 200})
             return JSONResponse({"ok": "pong"})
-        if config.bot_login and event.sender == config.bot_login:
+        # Logins are case-insensitive; acting on our own writes would only loop.
+        if config.bot_login and (event.sender or "").lower() == config.bot_login.lower():
             log.info("ignored: sent by this app", extra={**fields, "status": 202})
             return JSONResponse({"ok": "ignored own event"}, status_code=202)
         outcome = service.submit(Delivery(delivery_id, event, service.clock()))
@@ -660,12 +666,6 @@ def build_service(config: AppConfig, processor: Processor | None = None) -> Webh
     clients = InstallationClients(config)
     chosen = processor or engine_processor(config, clients, PolicyCache(config.policies_prefix))
     return WebhookService(config, chosen, clients.redeliver)
-
-
-def pending_ids(service: WebhookService) -> Iterable[str]:
-    """Delivery ids waiting for redelivery (answered 503)."""
-    with service._lock:
-        return sorted(service.pending)
 
 
 def own_bot_login(config: AppConfig) -> str:
