@@ -241,6 +241,7 @@ class ActingStep:
     env: dict[str, str]
     permissions: dict[str, str]
     checkout: dict[str, Any]
+    concurrency: str
 
 
 def dispatch_inputs(workflow: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
@@ -319,6 +320,7 @@ def acting_steps(
                     step_env,
                     dict(job.get("permissions") or {}),
                     checkout,
+                    _to_string(render((job.get("concurrency") or {}).get("group"), context)),
                 )
             )
     return found

@@ -255,6 +255,17 @@ def test_trigger_starts_the_right_jobs_with_least_privilege(trigger: Trigger) ->
             assert step.checkout.get("ref") in (base, default)
         assert "write" not in {step.permissions.get(k) for k in ("actions", "packages")}
         assert set(step.permissions.values()) <= {"read", "write"}
+        # One group per job and subject: a queued run only ever replaces a run of the same
+        # job for the same subject, which would recompute the same thing.
+        # The release train is one subject, whether a merge or the schedule wakes it.
+        if step.job == "release":
+            assert step.concurrency == "dataface-ops-release"
+        elif trigger.numbers:
+            assert step.concurrency == f"dataface-ops-{step.job}-{trigger.numbers[0]}"
+        else:
+            assert step.concurrency == f"dataface-ops-{trigger.jobs[step.job][0]}"
+    groups = [(s.concurrency, s.job) for s in steps]
+    assert len({g for g, _ in groups}) == len(groups)
 
 
 @pytest.mark.parametrize("trigger", TRIGGERS, ids=lambda t: t.id)
