@@ -470,8 +470,12 @@ def _contents_json(path: str, text: str) -> dict[str, Any]:
 
 
 def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_default_branch(
-    private_key: str, github: Any, monkeypatch: pytest.MonkeyPatch
+    private_key: str,
+    github: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO)
     monkeypatch.setattr(
         registry,
         "FEATURES",
@@ -508,11 +512,39 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         for _ in range(2):  # two deliveries of the same kind: token and policies are reused
             assert _post(port, *_delivery("issues.opened"))[0] == 202
         _wait(lambda: service.health()["handled"] + service.health()["failed"] == 2)
-    assert service.health()["failed"] == 0
+        assert service.health()["failed"] == 0
+
+        # A new commit on the default branch with a broken policy: read at that commit,
+        # refused with the file and line, and nothing is written.
+        moved = "a5b7c3f1e4d2a5b7c3f1e4d2a5b7c3f1e4d2a5b7"
+        github.replace(
+            "GET",
+            f"{base}/branches/master",
+            json=branch | {"commit": branch["commit"] | {"sha": moved}},
+        )
+        for path in sorted((ROOT / "policies").glob("*.yaml")):
+            name = f"policies/{path.name}"
+            text = path.read_text(encoding="utf-8")
+            if path.name == "oncall.yaml":
+                text += "\nsurprise: true\n"
+            github.get(
+                f"{base}/contents/{name}?ref={moved}",
+                json=_contents_json(name, text),
+                match=[query_param_matcher({"ref": moved})],
+            )
+        assert _post(port, *_delivery("issues.opened"))[0] == 202
+        _wait(lambda: service.health()["failed"] == 1)
     assert PROBED == [(1,), (1,)]
+    assert github.count("GET", "/contents/") == 12  # six files at each commit
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "policies/oncall.yaml:" in errors[0] and "surprise" in errors[0]
     assert github.count("POST", "/access_tokens") == 1  # cached until it expires
-    assert github.count("GET", "/branches/") == 2  # the default branch's head, per delivery
-    assert github.count("GET", "/contents/") == 6  # once per commit SHA, not per delivery
+    assert github.count("GET", "/branches/") == 3  # the default branch's head, per delivery
+    # Policies were read once per commit SHA, not once per delivery.
+    refs = [
+        c.request.url.rsplit("ref=", 1)[-1] for c in github.calls if "/contents/" in c.request.url
+    ]
+    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 6
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
     issue_calls = [c for c in github.calls if "/repos/" in c.request.url]

@@ -436,3 +436,41 @@ def test_adopter_workflow_routes_each_trigger(
         reached[step.job] = (chosen.features, chosen.numbers)
         assert step.checkout["persist-credentials"] is False
     assert reached == expected
+
+
+def test_every_routed_actions_event_is_subscribed_by_a_workflow() -> None:
+    workflows = [actions_sim.load(Path(p)) for p in WORKFLOW_FILES]
+    for key in ROUTES:
+        event, _, action = key.partition(".")
+        if event == "pull_request":
+            continue  # webhook name; in Actions it is pull_request_target (base code only)
+        payload = {"action": action} if action else {}
+        assert any(actions_sim.subscribed(w, event, payload) for w in workflows), (
+            f"routing.py routes {key} but no workflow subscribes to it: add it to "
+            ".github/workflows/events.yml and to TRIGGERS here"
+        )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, (False, None, True)),
+        (
+            {
+                "DATAFACE_OPS_DRY_RUN": "true",
+                "DATAFACE_OPS_MAX_WRITES": "7",
+                "DATAFACE_OPS_NO_PACING": "1",
+            },
+            (True, 7, False),
+        ),
+        ({"DATAFACE_OPS_DRY_RUN": "false", "DATAFACE_OPS_NO_PACING": "0"}, (False, None, True)),
+    ],
+)
+def test_settings_read_the_action_inputs_from_the_environment(
+    env: dict[str, str], expected: tuple[bool, int | None, bool]
+) -> None:
+    from automation.settings import settings_from_env
+
+    settings = settings_from_env(env)
+    assert (settings.dry_run, settings.max_writes, settings.pacing) == expected
+    assert settings_from_env(env, dry_run=True, max_writes=1).max_writes == 1  # flags win
