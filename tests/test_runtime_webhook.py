@@ -32,6 +32,7 @@ from automation.entrypoints.webhook import (  # noqa: E402
     create_app,
     sign,
 )
+from automation.logs import ContextFilter  # noqa: E402
 from automation.plan import Plan, UpsertComment, marker  # noqa: E402
 from automation.snapshot.models import Snapshot  # noqa: E402
 from tests.github_api import checker  # noqa: E402
@@ -572,7 +573,7 @@ def test_json_logs_carry_the_delivery_id_and_never_the_secret(
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.addFilter(webhook._KeepExplicitFields())
+    handler.addFilter(ContextFilter())
     handler.setFormatter(webhook.JsonFormatter())
     logger = logging.getLogger("dataface_ops.webhook")
     logger.addHandler(handler)

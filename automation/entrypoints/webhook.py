@@ -79,6 +79,19 @@ Processor = Callable[[Delivery], None]
 Redeliverer = Callable[[set[str]], set[str]]
 
 
+def _log(
+    level: int,
+    message: str,
+    *args: object,
+    delivery: str | None = None,
+    repo: str | None = None,
+    **fields: object,
+) -> None:
+    """Log one line carrying the delivery's fields (as context and as record attributes)."""
+    with log_context(delivery=delivery, repo=repo):
+        log.log(level, message, *args, extra={"delivery": delivery, "repo": repo, **fields})
+
+
 def verify_signature(secret: bytes, body: bytes, header: str) -> bool:
     """Check `X-Hub-Signature-256: sha256=<hex>` with a constant-time compare."""
     scheme, _, provided = header.partition("=")
@@ -190,9 +203,11 @@ class WebhookService:
                 left.append(item.id)
             self.queue.task_done()
         for delivery_id in left:
-            log.error(
+            _log(
+                logging.ERROR,
                 "shutting down before processing; redeliver it from the App settings",
-                extra={"delivery": delivery_id, "status": "unprocessed"},
+                delivery=delivery_id,
+                status="unprocessed",
             )
         for _ in self._threads:
             try:
@@ -263,13 +278,15 @@ class WebhookService:
                     self.pending[delivery_id] += 1
                     if self.pending[delivery_id] >= self.config.redeliver_give_up:
                         del self.pending[delivery_id]
-                        log.error(
+                        _log(
+                            logging.ERROR,
                             "GitHub no longer lists this delivery; giving up on redelivery "
                             "(the next scheduled sweep converges)",
-                            extra={"delivery": delivery_id, "status": "lost"},
+                            delivery=delivery_id,
+                            status="lost",
                         )
         for delivery_id in sorted(requested):
-            log.info("redelivery requested", extra={"delivery": delivery_id})
+            _log(logging.INFO, "redelivery requested", delivery=delivery_id)
         return len(requested)
 
     def _redeliver_loop(self) -> None:
@@ -310,16 +327,14 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
     secret = config.webhook_secret.encode("utf-8")
 
     def refuse(status: int, reason: str, request: Request, **fields: Any) -> Response:
-        delivery = request.headers.get("x-github-delivery")
-        log.warning(
+        _log(
+            logging.WARNING,
             "refused: %s",
             reason,
-            extra={
-                "delivery": delivery,
-                "event": request.headers.get("x-github-event"),
-                "status": status,
-                **fields,
-            },
+            delivery=request.headers.get("x-github-delivery"),
+            event=request.headers.get("x-github-event"),
+            status=status,
+            **fields,
         )
         return JSONResponse({"error": reason}, status_code=status)
 
@@ -356,28 +371,31 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
             event = event_from_json(name, body, delivery_id=delivery_id)
         except EventError as exc:
             return refuse(400, f"malformed payload: {exc}", request)
-        fields = {"delivery": delivery_id, "event": event.key, "repo": event.repo}
+        fields: dict[str, Any] = {"delivery": delivery_id, "event": event.key, "repo": event.repo}
         if name == "ping":
-            log.info("ping", extra={**fields, "status": 200})
+            _log(logging.INFO, "ping", **fields, status=200)
             return JSONResponse({"ok": "pong"})
         # Logins are case-insensitive; acting on our own writes would only loop.
         if config.bot_login and (event.sender or "").lower() == config.bot_login.lower():
-            log.info("ignored: sent by this app", extra={**fields, "status": 202})
+            _log(logging.INFO, "ignored: sent by this app", **fields, status=202)
             return JSONResponse({"ok": "ignored own event"}, status_code=202)
         outcome = service.submit(Delivery(delivery_id, event, service.clock()))
         if outcome == "duplicate":
-            log.info("ignored: duplicate delivery", extra={**fields, "status": 200})
+            _log(logging.INFO, "ignored: duplicate delivery", **fields, status=200)
             return JSONResponse({"ok": "duplicate"})
         if outcome == "full":
-            log.warning(
-                "queue full: answered 503, kept for redelivery", extra={**fields, "status": 503}
+            _log(
+                logging.WARNING,
+                "queue full: answered 503, kept for redelivery",
+                **fields,
+                status=503,
             )
             return JSONResponse(
                 {"error": "busy; will ask GitHub to redeliver"},
                 status_code=503,
                 headers={"Retry-After": "30"},
             )
-        log.info("accepted", extra={**fields, "status": 202})
+        _log(logging.INFO, "accepted", **fields, status=202)
         return JSONResponse({"ok": "accepted"}, status_code=202)
 
     async def healthz(request: Request) -> Response:
@@ -425,24 +443,12 @@ class JsonFormatter(logging.Formatter):
 def configure_json_logging(level: int = logging.INFO) -> None:
     """Log JSON lines to stderr (the context filter adds delivery, repo, subject, feature)."""
     handler = logging.StreamHandler()
-    handler.addFilter(_KeepExplicitFields())
+    handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("urllib3").setLevel(logging.ERROR)
-
-
-class _KeepExplicitFields(ContextFilter):
-    """Context fields fill in only what a log call did not pass in `extra`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        explicit = {k: getattr(record, k) for k in ("delivery", "repo") if hasattr(record, k)}
-        super().filter(record)
-        for key, value in explicit.items():
-            if value:
-                setattr(record, key, value)
-        return True
 
 
 # --- GitHub side: installation clients, policies, redelivery, the default processor -------
