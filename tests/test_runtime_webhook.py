@@ -672,3 +672,13 @@ def test_cli_help_does_not_import_the_app_stack() -> None:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert result.stdout.strip().splitlines()[-1] == "heavy="
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "sha256=", "sha256", "sha1=abc", "sha256=zz", "sha256=é" * 3, "SHA256=00"],
+)
+def test_verify_signature_refuses_anything_but_the_right_sha256(header: str) -> None:
+    body = b'{"zen": "Keep it logically awesome."}'
+    assert not webhook.verify_signature(SECRET.encode(), body, header)
+    assert webhook.verify_signature(SECRET.encode(), body, sign(SECRET.encode(), body))

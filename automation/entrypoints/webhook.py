@@ -97,8 +97,9 @@ def verify_signature(secret: bytes, body: bytes, header: str) -> bool:
     scheme, _, provided = header.partition("=")
     if scheme != "sha256" or not provided:
         return False
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, provided.strip().lower())
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode("ascii")
+    # Bytes, not str: compare_digest raises on non-ASCII str, and a header can carry any byte.
+    return hmac.compare_digest(expected, provided.strip().lower().encode("utf-8", "replace"))
 
 
 def sign(secret: bytes, body: bytes) -> str:
