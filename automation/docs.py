@@ -147,6 +147,12 @@ def _environment() -> Any:
     return env
 
 
+def render_shipped(name: str, context: dict[str, Any]) -> str:
+    """Render a template shipped in automation/templates/ (comment and issue bodies)."""
+    text: str = _environment().get_template(name).render(**context)
+    return text.rstrip("\n") + "\n"
+
+
 def other_fields(model: Any, *shown: str) -> str:
     """YAML of the fields a section template does not render itself ("" when none).
 

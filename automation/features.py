@@ -43,7 +43,14 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "digest": Feature(
+        "digest",
+        "one issue per ISO week with the operating figures and the merge audit",
+        "automation.snapshot.digest:collect_digest",
+        "automation.planners.digest:plan_digest",
+    ),
+}
 
 
 def get(name: str) -> Feature:
