@@ -17,3 +17,7 @@ COMMAND_GROUPS: list[Registrar] = []
 from automation.commands.docs import add as _add_docs  # noqa: E402
 
 COMMAND_GROUPS.append(_add_docs)
+
+from automation.commands.audit import add as _add_audit  # noqa: E402
+
+COMMAND_GROUPS.append(_add_audit)
