@@ -435,3 +435,15 @@ def test_next_week_opens_a_new_issue() -> None:
     [action] = plan_digest(POLICIES, after, NOW + dt.timedelta(days=7)).actions
     assert isinstance(action, UpsertIssue)
     assert (action.number, action.title) == (None, "Operating digest 2026-W48")
+
+
+def test_example_snapshot_plans_this_weeks_digest() -> None:
+    snapshot = Snapshot.model_validate_json((ROOT / "examples/snapshot.json").read_text())
+    result = plan_digest(POLICIES, snapshot, NOW)
+    [action] = result.actions
+    assert isinstance(action, UpsertIssue)
+    assert action.title == "Operating digest 2026-W47"
+    assert result.notes == (
+        "2026-W47: 3 regressions opened, 1 SLA breaches, 1 unapproved merges",
+    )
+    assert not plan_digest(POLICIES, simulate(snapshot, result), NOW)
