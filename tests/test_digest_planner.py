@@ -443,7 +443,5 @@ def test_example_snapshot_plans_this_weeks_digest() -> None:
     [action] = result.actions
     assert isinstance(action, UpsertIssue)
     assert action.title == "Operating digest 2026-W47"
-    assert result.notes == (
-        "2026-W47: 3 regressions opened, 1 SLA breaches, 1 unapproved merges",
-    )
+    assert result.notes == ("2026-W47: 3 regressions opened, 1 SLA breaches, 1 unapproved merges",)
     assert not plan_digest(POLICIES, simulate(snapshot, result), NOW)
