@@ -32,6 +32,10 @@ _RUNBOOK_REF = re.compile(r"runbooks/([A-Za-z0-9_.-]+\.md)")
 _SIBLING_LINK = re.compile(r"\]\((?:\./)?([A-Za-z0-9_.-]+\.md)(?:#[^)]*)?\)")
 
 
+class DocsError(Exception):
+    """A shipped template no longer fits the policy models: names the template and line."""
+
+
 @dataclass(frozen=True)
 class Handoff:
     """One scheduled handoff: from `at` (local time of the rotation), `member` is on call."""
@@ -148,9 +152,34 @@ def _environment() -> Any:
 
 
 def render_shipped(name: str, context: dict[str, Any]) -> str:
-    """Render a template shipped in automation/templates/ (comment and issue bodies)."""
-    text: str = _environment().get_template(name).render(**context)
+    """Render a template shipped in automation/templates/; a misfit raises DocsError."""
+    from jinja2 import TemplateError
+
+    try:
+        text: str = _environment().get_template(name).render(**context)
+    except TemplateError as exc:
+        # A policy model changed under a section template (StrictUndefined): say which
+        # template and line to adjust instead of printing a traceback.
+        raise DocsError(
+            f"{_template_line(exc) or name}: {exc.message or exc} (adjust that template)"
+        ) from None
     return text.rstrip("\n") + "\n"
+
+
+def _template_line(exc: BaseException) -> str | None:
+    """automation/templates/FILE:LINE of the innermost template frame of a render error."""
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            try:
+                relative = Path(filename).resolve().relative_to(TEMPLATES.parent.parent)
+            except ValueError:
+                relative = Path(filename)
+            where = f"{relative}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
 
 
 def other_fields(model: Any, *shown: str) -> str:
@@ -185,8 +214,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "expand": policies.owners.expand,
         "person": policies.owners.person,
     }
-    text: str = _environment().get_template("docs/operating_model.md.j2").render(**context)
-    return text.rstrip("\n") + "\n"
+    return render_shipped("docs/operating_model.md.j2", context)
 
 
 def rendered_anchor(text: str) -> dt.date | None:

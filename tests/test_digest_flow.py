@@ -391,3 +391,29 @@ def test_digest_dry_run_sends_no_write(github: GitHubMock, actions_env: None) ->
     mock_repository(github)
     assert cli.main(["run", "digest", "--at", AT, "--dry-run"]) == 0
     assert github.writes() == []
+
+
+def test_pulls_listing_stops_at_the_first_pr_older_than_the_week(
+    github: GitHubMock, actions_env: None
+) -> None:
+    mock_repository(github)
+    pages = {
+        "1": PULLS[:3],
+        "2": PULLS[3:],
+        "3": [pull(527, "8" * 40, "2026-11-01T09:00:00Z", None)],
+    }
+
+    def paged(request: Any) -> tuple[int, dict[str, str], str]:
+        page = parse_qs(urlsplit(request.url).query).get("page", ["1"])[0]
+        following = f"{API}/pulls?state=closed&sort=updated&direction=desc&page={int(page) + 1}"
+        link = f'<{following}>; rel="next"'
+        return 200, {"Link": link}, json.dumps(pages[page])
+
+    github.remove("GET", f"{API}/pulls")
+    github.add_callback("GET", f"{API}/pulls", paged)
+    assert run_digest() == 0
+    listed = [
+        c.request.url for c in github.calls if urlsplit(c.request.url).path.endswith("/pulls")
+    ]
+    assert len(listed) == 2  # page 3 is never read
+    assert github.count("GET", "/files") == 5

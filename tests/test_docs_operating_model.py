@@ -17,8 +17,10 @@ from automation.docs import (
     handoffs,
     render_operating_model,
     rendered_anchor,
+    runbook_refs,
     schedule_anchor,
 )
+from automation.policy.base import PolicyModel
 from automation.policy.loader import load_policy_dir
 from automation.policy.release import ReleasePolicy
 
@@ -267,3 +269,39 @@ def test_help_does_not_import_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     assert out.strip() == "[]"
+
+
+class _ShrunkTriage(PolicyModel):
+    """A triage model whose SLA field was renamed by another developer."""
+
+    label: str = "eval-regression"
+    ack_sla: dict[str, int] = pydantic.Field(default_factory=dict)
+
+
+def test_a_model_change_the_section_does_not_fit_names_the_template_and_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import automation.policy.loader as loader
+
+    real = loader.load_policy_dir
+
+    def load(directory: object = "policies") -> object:
+        policies = real(directory)  # type: ignore[arg-type]
+        return dataclasses.replace(policies, triage=_ShrunkTriage(ack_sla={"sev1": 4}))
+
+    monkeypatch.setattr(loader, "load_policy_dir", load)
+    monkeypatch.chdir(ROOT)
+    assert cli.main(["docs", "check"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: automation/templates/docs/triage.md.j2:")
+    assert "has no attribute 'sla_hours' (adjust that template)" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_digest_template_runbook_links_are_checked() -> None:
+    template = (ROOT / "automation/templates/digest.md.j2").read_text()
+    assert set(runbook_refs(template)) == {
+        "eval-regression.md",
+        "change-operating-model.md",
+        "release-train.md",
+    }

@@ -13,24 +13,31 @@ if TYPE_CHECKING:
 
 def cmd_docs_render(args: argparse.Namespace) -> int:
     """Write docs/OPERATING_MODEL.md from the policies."""
-    from automation.cli import EXIT_OK, _now, _policies
-    from automation.docs import render_operating_model
+    from automation.cli import EXIT_OK, UsageError, _now, _policies
+    from automation.docs import DocsError, render_operating_model
 
     policies = _policies(args)
     target = Path(args.root) / args.output
+    try:
+        text = render_operating_model(policies, _now(args))
+    except DocsError as exc:
+        raise UsageError(str(exc)) from None
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_operating_model(policies, _now(args)), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     print(f"wrote {target}")
     return EXIT_OK
 
 
 def cmd_docs_check(args: argparse.Namespace) -> int:
     """Fail with a diff when the document is out of date; fail on a dead runbook link."""
-    from automation.cli import EXIT_FAILED, EXIT_OK, _policies
-    from automation.docs import check_docs
+    from automation.cli import EXIT_FAILED, EXIT_OK, UsageError, _policies
+    from automation.docs import DocsError, check_docs
 
     policies = _policies(args)
-    result = check_docs(policies, Path(args.root), Path(args.output))
+    try:
+        result = check_docs(policies, Path(args.root), Path(args.output))
+    except DocsError as exc:
+        raise UsageError(str(exc)) from None
     for problem in result.problems:
         print(f"error: {problem}", file=sys.stderr)
     if result.diff:

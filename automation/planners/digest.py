@@ -378,14 +378,15 @@ def render_digest(figures: Figures, snapshot: Snapshot, policies: Policies) -> s
     """The digest issue's body (Markdown, with a Mermaid chart)."""
     from automation.docs import render_shipped
 
-    runbooks = f"{SERVER_URL}/{snapshot.repo}/blob/{snapshot.default_branch}/docs/runbooks"
+    # Written out in full in the template, so `docs check` sees every runbook it links.
+    blob = f"{SERVER_URL}/{snapshot.repo}/blob/{snapshot.default_branch}"
     return render_shipped(
         "digest.md.j2",
         {
             "f": figures,
             "marker": plan.marker(FEATURE, figures.week.label),
             "repo": snapshot.repo,
-            "runbooks": runbooks,
+            "blob": blob,
             "check_name": policies.ownership.check_name,
             "triage_label": policies.triage.label,
             "week_last_day": (figures.week.end - dt.timedelta(days=1)).date(),
