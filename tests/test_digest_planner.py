@@ -170,6 +170,22 @@ ACK_CASES = [
         id="acknowledged in the week, after a deadline in the week",
     ),
     pytest.param(
+        regression(
+            1,
+            "2026-11-17T09:00:00",
+            "sev1",
+            closed="2026-11-17T10:00:00",
+            state_reason="not_planned",
+        ),
+        ([1], [], [], None),
+        id="closed before the deadline (a false alarm): no breach",
+    ),
+    pytest.param(
+        regression(1, "2026-11-17T09:00:00", "sev1", closed="2026-11-17T14:00:00"),
+        ([1], [], [1], None),
+        id="closed after the deadline without acknowledgement: a breach",
+    ),
+    pytest.param(
         regression(1, "2026-11-22T20:00:00", "sev1"),
         ([1], [], [], None),
         id="deadline falls next week: not this week's breach",

@@ -80,6 +80,7 @@ class Ack:
     created_at: dt.datetime
     acked_at: dt.datetime | None
     sla: dt.timedelta | None
+    closed_at: dt.datetime | None = None
 
     @property
     def deadline(self) -> dt.datetime | None:
@@ -262,6 +263,7 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
             i.created_at,
             acknowledged_at(i),
             dt.timedelta(hours=slas[s]) if (s := severity_of(i)) in slas else None,
+            i.closed_at,
         )
         for i in regressions
         if i.events is not None
@@ -285,13 +287,15 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
                 sum(1 for v in values if limit is not None and v <= limit),
             )
         )
-    # A breach belongs to the week its deadline fell in: not acknowledged by then.
+    # A breach belongs to the week its deadline fell in: neither acknowledged nor closed
+    # (a duplicate, a false alarm) by then.
     figures.breaches = sorted(
         a.number
         for a in acks
         if (deadline := a.deadline) is not None
         and deadline in week
         and (a.acked_at is None or a.acked_at > deadline)
+        and (a.closed_at is None or a.closed_at > deadline)
     )
 
     trains = [p for p in snapshot.pulls if RELEASE_LABEL in p.labels]
