@@ -277,6 +277,7 @@ class FakeRepo:
 def mock_repository(github: GitHubMock) -> FakeRepo:
     """Register every endpoint the digest reads and writes."""
     fake = FakeRepo()
+    github.get(API, json=checker.example("repos/get", repo=REPO, default_branch="trunk"))
     github.add_callback("GET", f"{API}/issues", fake.issues)
     github.add_callback("POST", f"{API}/issues", fake.create)
     github.add_callback("PATCH", f"{API}/issues/599", fake.edit)
@@ -318,9 +319,9 @@ def test_digest_end_to_end_opens_then_edits_the_same_issue(
     assert run_digest() == 0
     first_run = len(github.calls)
     # 2 issue lists + 4 timelines + 1 pulls list + 5 PR files + 3 check-run lists
-    # + 1 releases list = 16 reads, and one POST.
-    assert github.count("GET") == 16
-    assert first_run == 17
+    # + 1 releases list + 1 repository = 17 reads, and one POST.
+    assert github.count("GET") == 17
+    assert first_run == 18
     assert github.count("GET", "/timeline") == 4
     assert github.count("GET", "/check-runs") == 3
     assert github.count("GET", "/search") == 0
@@ -362,7 +363,7 @@ def test_digest_end_to_end_opens_then_edits_the_same_issue(
     assert "| 2026-W47 | 6 | 3 | 2 |" in body
     assert '    x-axis ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]' in body
     assert "    bar [0, 0, 1, 3]\n    line [5, 4, 5, 6]" in body
-    assert f"https://github.com/{REPO}/blob/main/docs/runbooks/eval-regression.md" in body
+    assert f"https://github.com/{REPO}/blob/trunk/docs/runbooks/eval-regression.md" in body
 
     # Rerun later the same week, nothing changed: converged, no write at all.
     assert run_digest() == 0

@@ -12,6 +12,7 @@ Requests for one run (n = items, 100 per page):
   not updated since the week began; for each PR merged in the week its files, and for each
   that touches a protected path the owner-approval check runs on its head commit.
 - GET /repos/{o}/{r}/releases, first page only (newest first).
+- GET /repos/{o}/{r} for the default branch the runbook links point at.
 The search API is never used: it lags behind writes and allows 30 requests a minute.
 """
 
@@ -110,10 +111,11 @@ def collect_digest(
         if len(releases) >= 100:
             break  # one page
 
-    repo_json = raw(repo)
+    # One GET /repos/{owner}/{repo} (the client is lazy): the digest links runbooks on the
+    # default branch, which need not be `main`.
     return Snapshot(
-        repo=str(repo_json.get("full_name") or repo.full_name),
-        default_branch=str(repo_json.get("default_branch") or "main"),
+        repo=repo.full_name,
+        default_branch=repo.default_branch,
         taken_at=now,
         issues=tuple(sorted(issues.values(), key=lambda i: i.number)),
         pulls=tuple(sorted(pulls.values(), key=lambda p: p.number)),
