@@ -43,7 +43,14 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "ownership": Feature(
+        "ownership",
+        "require CODEOWNERS owners' approval for protected paths; report the owner-approval check",
+        "automation.snapshot.ownership:collect_ownership",
+        "automation.planners.ownership:plan_ownership",
+    ),
+}
 
 
 def get(name: str) -> Feature:
