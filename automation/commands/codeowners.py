@@ -119,10 +119,10 @@ def known_owners(policies: Policies) -> set[str]:
 
 def protected_owners(policies: Policies, generated: Codeowners) -> dict[str, tuple[str, ...]]:
     """Each protected pattern of ownership.yaml -> the owners owners.yaml gives it."""
-    from automation.policy.ownership import sample_path
+    from automation.policy.ownership import anchored, sample_path
 
     return {
-        pattern: generated.owners_of(sample_path(pattern))
+        anchored(pattern): generated.owners_of(sample_path(pattern))
         for group in policies.ownership.protected
         for pattern in group.paths
     }

@@ -44,7 +44,7 @@ class OwnershipPolicy(PolicyModel):
         return tuple(
             group
             for group in self.protected
-            if any(compile_pattern(p).fullmatch(path) for p in group.paths)
+            if any(compile_pattern(anchored(p)).fullmatch(path) for p in group.paths)
         )
 
     def cross_check(self, policies: Policies) -> Iterator[RefProblem]:
@@ -74,6 +74,17 @@ class OwnershipPolicy(PolicyModel):
                         ("protected", g_index, "paths", p_index),
                         f"no area of owners.yaml owns {pattern!r}: nobody could approve it",
                     )
+
+
+def anchored(pattern: str) -> str:
+    """A protected directory pattern anchored at the root, as generated CODEOWNERS has it.
+
+    In CODEOWNERS a trailing slash alone does not anchor: `prompts/` would also cover
+    `docs/prompts/`. Protected paths mean the top-level directory, like `/prompts/`.
+    """
+    if pattern.endswith("/") and not pattern.startswith(("/", "**")):
+        return "/" + pattern
+    return pattern
 
 
 def sample_path(pattern: str) -> str:
