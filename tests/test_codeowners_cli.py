@@ -82,8 +82,7 @@ def _check(tmp_path: Path, text: str | None, files: list[str] | None = None) -> 
         (tmp_path / "CODEOWNERS").write_text(text)
     listing = tmp_path / "files.txt"
     listing.write_text("\n".join(files) + "\n" if files is not None else Path(FILES).read_text())
-    status = run("check", "--root", str(tmp_path), "--policies", POLICIES, "--files", str(listing))
-    return status, ""
+    return run("check", "--root", str(tmp_path), "--policies", POLICIES, "--files", str(listing))
 
 
 CHECK_CASES = [
