@@ -800,3 +800,17 @@ def test_team_members_from_owners_yaml_are_noted() -> None:
         "UpsertCheckRun",
         "RequestReviewers",
     ]
+
+
+def test_example_snapshot_plan() -> None:
+    snap = Snapshot.model_validate_json((ROOT / "examples" / "snapshot.json").read_text())
+    plan = plan_ownership(POLICIES, snap, T)
+    assert [a.describe() for a in plan.actions] == [
+        "check 'owner-approval' on 4b1e9c2: failure (Owner approval needed: mcp-and-tools)",
+        "#201: request review from team ai-platform",
+        "check 'owner-approval' on 7c2f0a9: success (Approved by owners: prompts)",
+        "check 'owner-approval' on 1a2b3c4: success (No protected path touched)",
+        "check 'owner-approval' on 9e8d7c6: failure "
+        "(Changes requested by owners: operating-model)",
+    ]
+    assert plan_ownership(POLICIES, simulate(snap, plan), T).actions == ()
