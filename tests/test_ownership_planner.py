@@ -810,7 +810,6 @@ def test_example_snapshot_plan() -> None:
         "#201: request review from team ai-platform",
         "check 'owner-approval' on 7c2f0a9: success (Approved by owners: prompts)",
         "check 'owner-approval' on 1a2b3c4: success (No protected path touched)",
-        "check 'owner-approval' on 9e8d7c6: failure "
-        "(Changes requested by owners: operating-model)",
+        "check 'owner-approval' on 9e8d7c6: failure (Changes requested by owners: operating-model)",
     ]
     assert plan_ownership(POLICIES, simulate(snap, plan), T).actions == ()
