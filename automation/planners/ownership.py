@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -63,7 +63,7 @@ class Verdict:
     title: str
     summary: str
     rows: tuple[Row, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- reviews
@@ -140,7 +140,7 @@ def _evaluate_row(
     author = _cf(pr.author)
     row = Row(group.name, files, owners)
     if not owners:
-        return _replace(row, missing="no owner in CODEOWNERS, so nobody can approve")
+        return replace(row, missing="no owner in CODEOWNERS, so nobody can approve")
     eligible: dict[str, str] = {}  # casefolded login -> login
     unknown_teams: list[str] = []
     emails: list[str] = []
@@ -219,19 +219,13 @@ def _evaluate_row(
                 if not others or others & ctx.reviewed or _cf(slug) in ctx.requested_teams:
                     continue  # a team member reviewing answers GitHub's request for the team
                 teams.append(slug)
-    return _replace(
+    return replace(
         row,
         approved_by=tuple(approvers),
         missing="; ".join(parts),
         request_users=tuple(users),
         request_teams=tuple(teams),
     )
-
-
-def _replace(row: Row, **changes: object) -> Row:
-    from dataclasses import replace
-
-    return replace(row, **changes)  # type: ignore[arg-type]
 
 
 def _changed_paths(pr: PullRequest) -> list[str]:
@@ -298,13 +292,11 @@ def evaluate(
             owners = rule.owners if rule is not None else ()
             by_owners.setdefault(owners, []).append(path)
             where = f"CODEOWNERS line {rule.line}" if rule is not None else "no CODEOWNERS rule"
-            file_lines.append(
-                f"`{path}`: {name}, {' '.join(owners) or 'no owner'} ({where})".replace("|", "\\|")
-            )
+            file_lines.append(f"`{path}`: {name}, {' '.join(owners) or 'no owner'} ({where})")
         for owners, files in by_owners.items():
             row = _evaluate_row(ctx, groups[name], tuple(files), owners)
             if co is None:
-                row = _replace(row, missing=f"CODEOWNERS of the base commit: {source}")
+                row = replace(row, missing=f"CODEOWNERS of the base commit: {source}")
             rows.append(row)
     failing = [r for r in rows if not r.ok]
     names = list(dict.fromkeys(r.group for r in (failing or rows)))

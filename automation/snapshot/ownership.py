@@ -12,7 +12,6 @@ import binascii
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 import requests
 from github import GithubException, UnknownObjectException
@@ -32,7 +31,13 @@ from automation.snapshot.collect import (
     raws,
     review_from_json,
 )
-from automation.snapshot.models import CodeownersFile, IssueEvent, PullRequest, Snapshot
+from automation.snapshot.models import (
+    CheckRun,
+    CodeownersFile,
+    IssueEvent,
+    PullRequest,
+    Snapshot,
+)
 
 log = logging.getLogger("dataface_ops.snapshot.ownership")
 
@@ -131,7 +136,7 @@ def _touched_owners(policies: Policies, text: str, paths: Iterable[str]) -> set[
     return teams
 
 
-def collect_pull(
+def _collect_pull(
     repo: Repository,
     policies: Policies,
     data: Json,
@@ -184,11 +189,11 @@ def collect_ownership(
     codeowners: dict[str, CodeownersFile] = {}
     teams = _Teams(repo)
     pulls: list[PullRequest] = []
-    runs: list[Any] = []
+    runs: list[CheckRun] = []
     for data in items:
         if data.get("state") != "open":
             continue
-        pr, pr_runs = collect_pull(repo, policies, data, codeowners, teams)
+        pr, pr_runs = _collect_pull(repo, policies, data, codeowners, teams)
         pulls.append(pr)
         runs.extend(check_run_from_json(r) for r in pr_runs)
     return Snapshot(
