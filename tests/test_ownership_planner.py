@@ -541,6 +541,27 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
         "",
     ),
     (
+        "owners-that-cannot-be-resolved-to-reviewers",
+        POLICIES,
+        snapshot(
+            pull(PROMPT, author="lena-fischer", reviews=(review("maya-chen"),)),
+            codeowners="/prompts/ @dataface/ghost-team prompts@dataface.dev\n",
+        ),
+        "failure",
+        "Owner approval needed: prompts",
+        [
+            (
+                "prompts (1 file)",
+                "@dataface/ghost-team prompts@dataface.dev",
+                "none",
+                "1 approval from @dataface/ghost-team prompts@dataface.dev; "
+                "not counted: @maya-chen (not an owner); members unknown: @dataface/ghost-team; "
+                "email owners cannot be matched to reviewers: prompts@dataface.dev",
+            )
+        ],
+        "",
+    ),
+    (
         "codeowners-lines-github-skips-are-reported",
         POLICIES,
         snapshot(

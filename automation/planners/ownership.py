@@ -192,7 +192,7 @@ def _evaluate_row(
             else (f"{short} approval{'s' if short != 1 else ''}")
         )
         parts.append(f"{need} from {' '.join(owners)}")
-        if not (set(eligible) - {author}) and not group.allow_author:
+        if author in eligible and not set(eligible) - {author} and not group.allow_author:
             parts.append(f"the author @{pr.author} is the only owner and cannot approve")
     if parts:
         uncounted = [f"@{login} (approved an older commit)" for login in sorted(stale, key=_cf)]
