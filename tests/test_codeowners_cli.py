@@ -264,3 +264,16 @@ def test_help_imports_nothing_heavy() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.stdout == "[]\n"
+
+
+def test_a_protected_directory_absent_from_the_file_list_is_probed_inside() -> None:
+    from automation.codeowners import parse, validate
+
+    co = parse("/prompts/ @dataface/prompt-eng\n")
+    assert validate(co, [], None, {"/prompts/": ("@dataface/prompt-eng",)}) == [
+        "line 1: pattern '/prompts/' matches no file"
+    ]
+    broken = parse("/prompts/ @dataface/prompt-eng\n/prompts/ \n")
+    assert validate(broken, ["prompts/a.md"], None, {"/prompts/": ("@dataface/prompt-eng",)})[
+        -1
+    ] == ("protected '/prompts/' (expected @dataface/prompt-eng): prompts/a.md is unowned (line 2)")
