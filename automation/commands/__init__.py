@@ -21,3 +21,6 @@ COMMAND_GROUPS.append(_add_docs)
 from automation.commands.audit import add as _add_audit  # noqa: E402
 
 COMMAND_GROUPS.append(_add_audit)
+from automation.commands.codeowners import add as _add_codeowners  # noqa: E402
+
+COMMAND_GROUPS.append(_add_codeowners)
