@@ -43,7 +43,20 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "triage": Feature(
+        "triage",
+        "label, assign and comment on eval regressions; escalate past the SLA",
+        "automation.snapshot.triage:collect_triage",
+        "automation.planners.triage:plan_triage",
+    ),
+    "oncall": Feature(
+        "oncall",
+        "keep the pinned on-call issue current and hand regressions to the new on-call",
+        "automation.snapshot.triage:collect_oncall",
+        "automation.planners.oncall:plan_oncall",
+    ),
+}
 
 
 def get(name: str) -> Feature:

@@ -81,7 +81,7 @@ class Override(PolicyModel):
             isinstance(self.start, dt.datetime) or isinstance(self.end, dt.datetime)
         ):
             raise ValueError("a vacation takes dates (YYYY-MM-DD), not times")
-        if self.end < self.start:  # type: ignore[operator]
+        if self.end < self.start:
             raise ValueError("end is before start")
         if self.kind == "cover" and self.end == self.start:
             raise ValueError("a cover must last longer than zero time")
