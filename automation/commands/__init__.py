@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from automation.commands import oncall
+
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # Each feature appends its registrar here, e.g. `from automation.commands.oncall import add`.
-COMMAND_GROUPS: list[Registrar] = []
+COMMAND_GROUPS: list[Registrar] = [oncall.add]
