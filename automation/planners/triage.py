@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,15 +35,19 @@ _KEY_VALUE = re.compile(
 )
 _NUMBER = re.compile(r"[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?")
 _FROM_TO = re.compile(
-    r"(?i)(?:(?P<metric>[A-Za-z][\w@./-]*)\s+(?:\w+\s+){0,2})?from\s+(?P<baseline>"
-    + _NUMBER.pattern
-    + r")\s*%?\s*(?:ms|s)?\s+to\s+(?P<current>"
-    + _NUMBER.pattern
-    + r")"
+    r"(?i)(?:(?P<metric>[A-Za-z][\w@./-]*)\s+(?:(?:dropped|fell|regressed|rose|increased|"
+    r"decreased|went|jumped|climbed|changed|moved)\s+(?:up\s+|down\s+)?)?)?from\s+"
+    r"(?P<baseline>" + _NUMBER.pattern + r")\s*%?\s*(?:ms|s)?\s+to\s+"
+    r"(?P<current>" + _NUMBER.pattern + r")"
 )
+_NOT_METRICS = frozenset({"it", "this", "that", "which", "value", "score", "number", "and"})
 _URL = re.compile(r"https?://[^\s)>\]]+")
 _SHA = re.compile(r"(?i)\bcommit\b[^0-9a-f\n]{0,20}\b(?P<sha>[0-9a-f]{7,40})\b")
-_DUPLICATE_DATA = re.compile(r"<!-- dataface-ops:triage-data duplicate-of=(?P<n>\d+) -->")
+# Hidden data in the triage comment: a digest of what the summary was rendered from (so a
+# change of assignees alone does not rewrite it) and the duplicate decision, made once.
+_DATA = re.compile(
+    r"<!-- dataface-ops:triage-data key=(?P<key>[0-9a-f]+)(?: duplicate-of=(?P<n>\d+))? -->"
+)
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -173,7 +179,7 @@ def _free_form(policy: TriagePolicy, body: str) -> dict[str, str]:
     if change:
         fields.setdefault("baseline", change.group("baseline"))
         fields.setdefault("current", change.group("current"))
-        if change.group("metric") and change.group("metric").lower() not in ("from", "went"):
+        if change.group("metric") and change.group("metric").lower() not in _NOT_METRICS:
             fields.setdefault("metric", change.group("metric"))
     if "run_url" not in fields:
         links = _URL.findall(body)
@@ -360,8 +366,8 @@ def duplicate_of(
     """The open regression this one repeats, decided once, at the first triage."""
     existing = find_comment(issue, f"issue-{issue.number}")
     if existing is not None:
-        data = _DUPLICATE_DATA.search(existing.body)
-        return int(data.group("n")) if data else None
+        data = _DATA.search(existing.body)
+        return int(data.group("n")) if data and data.group("n") else None
     policy = policies.triage
     key = report.duplicate_key
     if not policy.duplicates.enabled or key is None:
@@ -512,11 +518,25 @@ def plan_issue(
         "on_call": policies.oncall.on_call(policy.rotation, now),
     }
     tag = marker(FEATURE, f"issue-{issue.number}")
-    body = tag + "\n" + render_template(policy.comment, context).strip() + "\n"
-    if dup is not None:
-        body += f"\n<!-- dataface-ops:triage-data duplicate-of={dup} -->\n"
+    # Who owns it now is on the issue itself; the summary is rewritten only when what it
+    # was rendered from changes (the report, the severity, the area, the template).
+    stable = {k: v for k, v in context.items() if k not in ("assignees", "on_call")}
+    stable["template"] = policy.comment
+    digest = hashlib.sha256(
+        json.dumps(stable, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()[:16]
+    data = f"key={digest}" + (f" duplicate-of={dup}" if dup is not None else "")
+    body = (
+        tag
+        + "\n"
+        + render_template(policy.comment, context).strip()
+        + f"\n\n<!-- dataface-ops:triage-data {data} -->\n"
+    )
     existing = find_comment(issue, f"issue-{issue.number}")
-    if existing is None or existing.body != body:
+    previous = _DATA.search(existing.body) if existing else None
+    if existing is None or (
+        existing.body != body and (previous is None or previous["key"] != digest)
+    ):
         actions.insert(
             1 if actions and isinstance(actions[0], EditIssue) else 0,
             UpsertComment(
