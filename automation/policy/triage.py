@@ -107,6 +107,29 @@ class Duplicates(PolicyModel):
     close: bool = False
 
 
+DEFAULT_FIELDS = (
+    FormField(key="suite", label="Eval suite", aliases=("suite",)),
+    FormField(key="metric", label="Metric", aliases=("metric",)),
+    FormField(key="baseline", label="Baseline value", aliases=("baseline",)),
+    FormField(key="current", label="Current value", aliases=("current",)),
+    FormField(key="run_url", label="Run URL", aliases=("run",)),
+    FormField(key="commit", label="Commit SHA", aliases=("commit", "sha")),
+    FormField(key="target", label="Affected tool or prompt", required=False),
+)
+DEFAULT_COMMENT = """\
+{% if needs_info -%}
+@{{ author }}, triage could not read: {{ missing | join(", ") }}. Please edit the issue.
+{%- else -%}
+{{ severity }} in {{ area or "no area" }}; acknowledge by {{ due }}.
+{%- if duplicate_of %} Duplicate of #{{ duplicate_of }}.{% endif %}
+{%- endif %}
+Runbook: {{ runbook_url }}
+"""
+DEFAULT_ESCALATION = """\
+{% if secondary %}@{{ secondary }} {% endif %}{{ area_team | join(" ") }}: #{{ number }} \
+({{ severity }}) was due {{ due }} and is not acknowledged. Runbook: {{ runbook_url }}
+"""
+
 SAMPLE_CONTEXT: dict[str, Any] = {
     "number": 101,
     "title": "Eval regression: tool-calling accuracy",
@@ -134,7 +157,7 @@ class TriagePolicy(PolicyModel):
 
     label: str = "eval-regression"
     recognise: Recognise = Recognise()
-    fields: tuple[FormField, ...] = Field(min_length=1)
+    fields: tuple[FormField, ...] = Field(default=DEFAULT_FIELDS, min_length=1)
     metrics: tuple[Metric, ...] = ()
     sla_hours: dict[str, int] = Field(default_factory=dict)  # ordered: most severe first
     default_severity: str = "sev3"
@@ -148,8 +171,8 @@ class TriagePolicy(PolicyModel):
     duplicates: Duplicates = Duplicates()
     runbook: str = "docs/runbooks/eval-regression.md"
     server_url: str = "https://github.com"
-    comment: str
-    escalation_comment: str
+    comment: str = DEFAULT_COMMENT
+    escalation_comment: str = DEFAULT_ESCALATION
 
     @property
     def severities(self) -> tuple[str, ...]:
