@@ -169,3 +169,34 @@ def test_handoff_collector_reads_events_only_where_a_hand_over_is_possible(
     actions = plan_oncall(policies(), snap, next_week).actions
     edits = [(a.number, a.assignees) for a in actions if a.kind == "EditIssue"]  # type: ignore[attr-defined]
     assert edits == [(101, ("raj-iyer",))]
+
+
+def test_under_a_github_app_the_bot_is_who_wrote_the_summary(github: GitHubMock) -> None:
+    # The author fixed the body; the App (not github-actions[bot]) had added needs-info.
+    issue = _issue(
+        101,
+        labels=["eval-regression", "severity:sev2", "area:mcp-server", "needs-info"],
+        created_at=NOW - dt.timedelta(hours=1),
+    )
+    github.get(f"{API}/issues/101", json=issue)
+    summary = _triage_comment(101)
+    summary["user"] = checker.user_json("dataface-ops[bot]", type="Bot")
+    summary["body"] = summary["body"].replace("key=", "key=0")  # written for the old body
+    github.get(f"{API}/issues/101/comments", json=[summary])
+    labeled = checker.example("issues/list-events")[0]
+    labeled.update(
+        event="labeled",
+        actor=checker.user_json("dataface-ops[bot]", type="Bot"),
+        label={"name": "needs-info", "color": "fbca04"},
+    )
+    github.get(f"{API}/issues/101/events", json=[labeled])
+
+    from automation.planners.triage import plan_triage
+
+    snap = collect_triage(_repo(), policies(), (101,), NOW)
+    assert snap.bot_login == "dataface-ops[bot]"
+    edits = [a for a in plan_triage(policies(), snap, NOW).actions if a.kind == "EditIssue"]
+    assert [e.labels for e in edits] == [  # type: ignore[attr-defined]
+        ("eval-regression", "severity:sev2", "area:mcp-server")
+    ]
+    assert github.count("GET") == 3

@@ -320,6 +320,12 @@ def unassigned_by_person(issue: Issue, bot: str) -> bool:
     return any(e.event == "unassigned" and _is_person(e.actor, bot) for e in issue.events or ())
 
 
+def may_lift_needs_info(policy: TriagePolicy, issue: Issue) -> bool:
+    """Whether `needs-info` is on an issue whose report is now complete (the events say who
+    added it, and only the bot's own label comes off)."""
+    return policy.labels.needs_info in issue.labels and not parse_report(policy, issue.body).missing
+
+
 def severity_label(policy: TriagePolicy, issue: Issue) -> str | None:
     """The severity the issue is labelled with (a person's choice wins over ours)."""
     prefix = policy.labels.severity_prefix

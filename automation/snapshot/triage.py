@@ -11,8 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from automation.plan import EditIssue
-from automation.planners.triage import is_fresh, is_regression, parse_report, plan_issue
+from automation.plan import MARKER_PREFIX, EditIssue
+from automation.planners.triage import (
+    is_fresh,
+    is_regression,
+    may_lift_needs_info,
+    parse_report,
+    plan_issue,
+)
 from automation.snapshot.collect import (
     SnapshotError,
     is_pull_request,
@@ -43,6 +49,20 @@ def repo_identity(repo: Repository) -> tuple[str, str]:
     return name, branch if isinstance(branch, str) else "main"
 
 
+def _own_login(issues: list[Issue] | tuple[Issue, ...], default: str) -> str:
+    """The bot's login, taken from a comment or issue it marked (GitHub App or Actions token).
+
+    Who is the bot matters only once it has written something, and then this costs no read.
+    """
+    for issue in issues:
+        if issue.author_is_bot and MARKER_PREFIX in issue.body:
+            return issue.author
+        for comment in issue.comments or ():
+            if comment.author_is_bot and MARKER_PREFIX in comment.body:
+                return comment.author
+    return default
+
+
 def _with_comments(repo: Repository, issue: Issue) -> Issue:
     if issue.comments_count == 0:
         return issue.model_copy(update={"comments": ()})
@@ -63,7 +83,8 @@ def _read_events_if_needed(
     if issue.events is not None or is_fresh(issue):
         return issue
     actions = plan_issue(policies, snapshot, issue, now)
-    if any(isinstance(a, EditIssue) and a.number == issue.number for a in actions):
+    edits = any(isinstance(a, EditIssue) and a.number == issue.number for a in actions)
+    if edits or may_lift_needs_info(policies.triage, issue):
         return issue.model_copy(update={"events": read_events(repo, issue.number)})
     return issue
 
@@ -109,6 +130,7 @@ def collect_triage(
             snapshot = snapshot.model_copy(
                 update={"issues": tuple(sorted((*subjects, *peers), key=lambda i: i.number))}
             )
+    snapshot = snapshot.model_copy(update={"bot_login": _own_login(subjects, snapshot.bot_login)})
     for subject in subjects:
         current = snapshot.issue(subject.number)
         assert isinstance(current, Issue)
@@ -133,10 +155,17 @@ def collect_oncall(
     for issue in _open_issues(repo, handoff.issue_label):
         if "<!-- dataface-ops:oncall:handoff -->" in issue.body:
             issues.append(_with_comments(repo, issue))
+    snapshot = snapshot.model_copy(update={"bot_login": _own_login(issues, snapshot.bot_login)})
+    regressions: list[Issue] = []
     for issue in _open_issues(repo, policies.triage.label):
         if any(i.number == issue.number for i in issues):
             continue
-        issue = _with_comments(repo, issue)
+        regressions.append(_with_comments(repo, issue))
+    if snapshot.bot_login == Snapshot.model_fields["bot_login"].default:
+        snapshot = snapshot.model_copy(
+            update={"bot_login": _own_login(regressions, snapshot.bot_login)}
+        )
+    for issue in regressions:
         if needs_events(policies, snapshot, issue, now):
             issue = issue.model_copy(update={"events": read_events(repo, issue.number)})
         issues.append(issue)
