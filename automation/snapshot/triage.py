@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from automation.plan import MARKER_PREFIX, EditIssue
+from automation.plan import MARKER_PREFIX, EditIssue, marker
 from automation.planners.triage import (
     is_fresh,
     is_regression,
@@ -151,16 +151,16 @@ def collect_oncall(
     handoff = policies.oncall.handoff
     if handoff is None:
         return snapshot
+    # One listing of open issues finds both the on-call issue (by its marker, even if a
+    # person took its label off) and the regressions.
     issues: list[Issue] = []
-    for issue in _open_issues(repo, handoff.issue_label):
-        if "<!-- dataface-ops:oncall:handoff -->" in issue.body:
-            issues.append(_with_comments(repo, issue))
-    snapshot = snapshot.model_copy(update={"bot_login": _own_login(issues, snapshot.bot_login)})
     regressions: list[Issue] = []
-    for issue in _open_issues(repo, policies.triage.label):
-        if any(i.number == issue.number for i in issues):
-            continue
-        regressions.append(_with_comments(repo, issue))
+    for issue in _open_issues(repo):
+        if marker("oncall", "handoff") in issue.body:
+            issues.append(_with_comments(repo, issue))
+        elif is_regression(policies.triage, issue):
+            regressions.append(_with_comments(repo, issue))
+    snapshot = snapshot.model_copy(update={"bot_login": _own_login(issues, snapshot.bot_login)})
     if snapshot.bot_login == Snapshot.model_fields["bot_login"].default:
         snapshot = snapshot.model_copy(
             update={"bot_login": _own_login(regressions, snapshot.bot_login)}
