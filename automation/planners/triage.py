@@ -206,14 +206,13 @@ class Sizing:
     relative: Decimal | None  # worsening / |baseline|
 
     def change_text(self, baseline: Decimal, current: Decimal) -> str:
-        """`-0.07 (-7.7%)`: the signed change, as reported."""
+        """`-0.07, -7.7%; higher is better`: the signed change, as reported."""
         delta = current - baseline
         text = f"{delta:+}"
         if baseline != 0:
-            text += f" ({(delta / abs(baseline) * 100):+.1f}%)"
+            text += f", {(delta / abs(baseline) * 100):+.1f}%"
         if self.family is not None:
-            word = "worse" if (self.worsening or 0) > 0 else "not worse"
-            text += f", {word}: {self.family.better} is better"
+            text += f"; {self.family.better} is better"
         return text
 
 
