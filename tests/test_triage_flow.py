@@ -187,3 +187,51 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
         f"GET {API}/issues/1/comments?per_page=100",
         f"GET {API}/issues/1/events?per_page=100",
     ]
+
+
+def test_labeled_free_form_issue_with_a_discussion_costs_three_reads(
+    github: GitHubMock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A person labels an older hand-written report that already has comments.
+    payload = webhook_payload("issues.labeled")
+    payload["label"] = checker.label_json("eval-regression", repo=REPO)
+    issue = payload["issue"]
+    issue.update(
+        title="Chat answers got slow",
+        body="chat-e2e p95_latency_ms went from 800 to 1,700 ms since commit 4e1d9a0.\n"
+        "Run: https://github.com/dataface/dataface/actions/runs/11900\nSuite: chat-e2e",
+        labels=[checker.label_json("eval-regression", repo=REPO)],
+        assignees=[],
+        assignee=None,
+        comments=2,
+    )
+    _env(monkeypatch, tmp_path, payload)
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "issues")
+    github.get(f"{API}/issues/1", json=issue)
+    github.get(
+        f"{API}/issues/1/comments",
+        json=[
+            checker.comment_json(
+                11, body="seeing this too", user_login="lena-fischer", issue_number=1, repo=REPO
+            ),
+            checker.comment_json(
+                12, body="p95 doubled", user_login="maya-chen", issue_number=1, repo=REPO
+            ),
+        ],
+    )
+    github.get(f"{API}/issues", json=[issue])
+    github.patch(f"{API}/issues/1", json=issue)
+    github.post(
+        f"{API}/issues/1/comments", json=checker.comment_json(13, issue_number=1, repo=REPO)
+    )
+    on_call = policies().oncall.on_call("ai-primary", _event_time(payload))
+
+    assert _run(payload) == 0
+    assert github.json_bodies("PATCH") == [
+        {
+            "labels": ["eval-regression", "severity:sev1", "area:cloud-chat"],
+            "assignees": ["sam-okafor", on_call],
+        }
+    ]
+    assert len(github.writes()) == 2
+    assert len(_reads(github)) == 3  # the issue, its comments, the open regressions

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automation.planners.triage import parse_number, parse_report, size
 from tests.triage_factories import ROOT, RUN, form_body, policies
@@ -187,3 +189,27 @@ def test_issue_form_is_a_valid_github_issue_form_matching_the_policy() -> None:
     ]
     assert required == [f.label for f in triage.fields if f.required]
     assert triage.label in form["labels"]
+
+
+_VALUE = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(
+        lambda v: (
+            v and not v.startswith(("#", "`", "~", "*", "_")) and not v.endswith(("*", "_", "`"))
+        )
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(suite=_VALUE, metric=_VALUE, target=st.none() | _VALUE)
+def test_any_form_values_read_back(suite: str, metric: str, target: str | None) -> None:
+    body = form_body(suite=suite, metric=metric, target=target)
+    fields = parse_report(policies().triage, body).fields
+    assert fields["suite"] == suite and fields["metric"] == metric
+    assert fields.get("target") == (None if target in (None, "_No response_") else target)
