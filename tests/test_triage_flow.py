@@ -222,7 +222,9 @@ def test_labeled_free_form_issue_with_a_discussion_costs_three_reads(
     github.get(f"{API}/issues", json=[issue])
     github.patch(f"{API}/issues/1", json=issue)
     github.post(
-        f"{API}/issues/1/comments", json=checker.comment_json(13, issue_number=1, repo=REPO)
+        f"{API}/issues/1/comments",
+        json=checker.comment_json(13, issue_number=1, repo=REPO),
+        status=201,
     )
     on_call = policies().oncall.on_call("ai-primary", _event_time(payload))
 
