@@ -418,3 +418,22 @@ def test_unread_comments_are_never_guessed() -> None:
     subject = issue(comments=None, comments_count=3)
     p = plan(snapshot(subject))
     assert p.actions == () and p.notes == ("#101: comments were not read; skipped",)
+
+
+def test_an_assignee_github_dropped_is_not_retried_forever() -> None:
+    # The triage edit landed (the bot's labels are there) but GitHub dropped the assignee,
+    # e.g. a login without access to the repository.
+    subject = _triaged(
+        assignees=(),
+        events=(
+            event("labeled", BOT, label="severity:sev2"),
+            event("labeled", BOT, label="area:mcp-server"),
+        ),
+    )
+    assert [a for a in plan(snapshot(subject)).actions if isinstance(a, EditIssue)] == []
+    # Without any sign of the bot's edit (it failed), the whole edit is tried again.
+    retry = _triaged(assignees=(), labels=("eval-regression",), events=())
+    edits = [a for a in plan(snapshot(retry)).actions if isinstance(a, EditIssue)]
+    assert [(e.labels, e.assignees) for e in edits] == [
+        (("eval-regression", "severity:sev2", "area:mcp-server"), (ON_CALL,))
+    ]

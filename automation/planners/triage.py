@@ -325,6 +325,17 @@ def may_lift_needs_info(policy: TriagePolicy, issue: Issue) -> bool:
     return policy.labels.needs_info in issue.labels and not parse_report(policy, issue.body).missing
 
 
+def assignment_dropped(issue: Issue, bot: str) -> bool:
+    """Whether the bot's triage edit landed but no assignment did.
+
+    GitHub silently drops assignees without access to the repository from an issue edit;
+    trying again on every run would only repeat the same write.
+    """
+    events = issue.events or ()
+    edited = any(e.event == "labeled" and not _is_person(e.actor, bot) for e in events)
+    return edited and not any(e.event == "assigned" for e in events)
+
+
 def severity_label(policy: TriagePolicy, issue: Issue) -> str | None:
     """The severity the issue is labelled with (a person's choice wins over ours)."""
     prefix = policy.labels.severity_prefix
@@ -448,7 +459,12 @@ def plan_issue(
 
     assignees = list(issue.assignees)
     effective_severity = severity_label(policy, issue) or (sizing.severity if sizing else None)
-    if not assignees and dup is None and not unassigned_by_person(issue, bot):
+    if (
+        not assignees
+        and dup is None
+        and not unassigned_by_person(issue, bot)
+        and not assignment_dropped(issue, bot)
+    ):
         how = policy.assign_rule(effective_severity)
         assignees = list(_assignees_for(policies, rule, area, how, now))
         reasons.append(f"assign {', '.join(assignees)} ({how})")
