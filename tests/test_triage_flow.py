@@ -85,7 +85,14 @@ def test_issues_opened_payload_is_triaged_then_converged(
     assert on_call == "dev-patel"  # Wed 2019-05-15: the shift of Mon 2019-05-13 10:00 BST
     issue = copy.deepcopy(payload["issue"])
     github.get(f"{API}/issues/1", json=issue)
-    github.get(f"{API}/issues", json=[issue])
+    # The open regressions, listed to find duplicates: an untriaged one is context only.
+    other = {
+        **copy.deepcopy(issue),
+        "number": 2,
+        "body": form_body(suite="chat-e2e"),
+        "url": issue["url"].replace("/issues/1", "/issues/2"),
+    }
+    github.get(f"{API}/issues", json=[other, issue])
     edited = {
         **issue,
         "labels": [checker.label_json(n, repo=REPO) for n in LABEL_NAMES],
@@ -114,6 +121,7 @@ def test_issues_opened_payload_is_triaged_then_converged(
     assert f"@{on_call}" in body and "**sev2**" in body
     assert f"https://github.com/{REPO}/blob/main/docs/runbooks/eval-regression.md" in body
     assert len(github.writes()) == 2  # one PATCH (labels and assignees), one comment
+    assert all(c.request.path_url.startswith(f"{API}/issues/1") for c in github.writes())
     assert _reads(github) == [
         f"GET {API}/issues/1",
         f"GET {API}/issues?labels=eval-regression&per_page=100&state=open",

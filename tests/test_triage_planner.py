@@ -414,10 +414,9 @@ def test_escalation_table(
     converges(snap, now)
 
 
-def test_unread_comments_are_never_guessed() -> None:
-    subject = issue(comments=None, comments_count=3)
-    p = plan(snapshot(subject))
-    assert p.actions == () and p.notes == ("#101: comments were not read; skipped",)
+def test_issues_whose_comments_were_not_read_are_context_only() -> None:
+    for subject in (issue(comments=None, comments_count=3), issue(comments=None)):
+        assert plan(snapshot(subject)) == Plan("triage")
 
 
 def test_an_assignee_github_dropped_is_not_retried_forever() -> None:

@@ -617,11 +617,10 @@ def _escalation(
 def plan_triage(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Triage every eval regression in the snapshot."""
     actions: list[Action] = []
-    notes: list[str] = []
     for issue in sorted(snapshot.issues, key=lambda i: i.number):
-        if issue.comments is None and issue.comments_count:
-            if is_regression(policies.triage, issue):
-                notes.append(f"#{issue.number}: comments were not read; skipped")
+        if issue.comments is None:
+            # Not read: context only (an open regression listed to find duplicates), never
+            # a subject. Planning it without its comments could repeat a comment.
             continue
         actions.extend(plan_issue(policies, snapshot, issue, now))
-    return Plan(FEATURE, tuple(actions), tuple(notes))
+    return Plan(FEATURE, tuple(actions))
