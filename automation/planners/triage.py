@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import hashlib
 import json
 import re
@@ -21,7 +22,7 @@ from automation.policy.templating import render_template
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
-    from automation.policy.triage import AreaRule, Metric, TriagePolicy
+    from automation.policy.triage import AreaRule, FormField, Metric, TriagePolicy
     from automation.snapshot.models import Comment, Issue, Snapshot
 
 FEATURE = "triage"
@@ -121,11 +122,17 @@ def _clean(value: str) -> str:
 
 def parse_report(policy: TriagePolicy, body: str) -> Report:
     """Read the regression report from a form body, an API-filed body or free text."""
+    return _parse_report(policy.fields, body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_report(specs: tuple[FormField, ...], body: str) -> Report:
+    # Cached: duplicate detection reads every open regression's body once per subject.
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     sections = _form_sections(body)
     fields: dict[str, str] = {}
     form = False
-    for spec in policy.fields:
+    for spec in specs:
         label = spec.label.lower()
         if label in sections:
             form = True
@@ -135,9 +142,9 @@ def parse_report(policy: TriagePolicy, body: str) -> Report:
                     _clean(value.split("\n")[0]) if spec.key != "target" else (_clean(value))
                 )
     if not form:
-        fields.update(_free_form(policy, body))
+        fields.update(_free_form(specs, body))
     missing: list[str] = []
-    for spec in policy.fields:
+    for spec in specs:
         value = fields.get(spec.key)
         numeric = spec.key in ("baseline", "current")
         if numeric and value is not None and parse_number(value) is None:
@@ -153,10 +160,10 @@ def parse_report(policy: TriagePolicy, body: str) -> Report:
     return Report(fields=fields, missing=tuple(missing), form=form)
 
 
-def _free_form(policy: TriagePolicy, body: str) -> dict[str, str]:
+def _free_form(specs: tuple[FormField, ...], body: str) -> dict[str, str]:
     """Best effort for bodies written by hand: `Key: value` lines, `from X to Y`, links."""
     aliases: list[tuple[str, str]] = []
-    for spec in policy.fields:
+    for spec in specs:
         for alias in (spec.label, *spec.aliases):
             aliases.append((alias.lower(), spec.key))
     aliases.sort(key=lambda pair: -len(pair[0]))
