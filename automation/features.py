@@ -56,6 +56,18 @@ FEATURES: dict[str, Feature] = {
         "automation.snapshot.digest:collect_digest",
         "automation.planners.digest:plan_digest",
     ),
+    "triage": Feature(
+        "triage",
+        "label, assign and comment on eval regressions; escalate past the SLA",
+        "automation.snapshot.triage:collect_triage",
+        "automation.planners.triage:plan_triage",
+    ),
+    "oncall": Feature(
+        "oncall",
+        "keep the pinned on-call issue current and hand regressions to the new on-call",
+        "automation.snapshot.triage:collect_oncall",
+        "automation.planners.oncall:plan_oncall",
+    ),
 }
 
 
