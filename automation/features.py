@@ -43,7 +43,14 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "stale": Feature(
+        "stale",
+        "warn, then close, backlog items no person touches; un-stale on a person's activity",
+        "automation.snapshot.stale:collect_stale",
+        "automation.planners.stale:plan_stale",
+    ),
+}
 
 
 def get(name: str) -> Feature:

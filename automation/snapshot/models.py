@@ -34,6 +34,7 @@ class IssueEvent(Frozen):
 
     event: str
     actor: str
+    actor_is_bot: bool = False
     created_at: dt.datetime
     label: str | None = None
     assignee: str | None = None
@@ -150,6 +151,8 @@ class Snapshot(Frozen):
     comparison: Comparison | None = None
     team_members: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     collaborators: tuple[str, ...] | None = None
+    # The numbers an event named (None: a scheduled sweep read everything it needs).
+    subjects: tuple[int, ...] | None = None
 
     def issue(self, number: int) -> Issue | None:
         """Return the issue or PR with this number."""

@@ -1,0 +1,1 @@
+"""Pure planners: (policies, snapshot, now) -> Plan."""
