@@ -79,6 +79,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         "event_path": env.get("GITHUB_EVENT_PATH") or None,
         "step_summary": env.get("GITHUB_STEP_SUMMARY") or None,
         "policies_dir": env.get("DATAFACE_OPS_POLICIES") or "policies",
+        "pacing": env.get("DATAFACE_OPS_NO_PACING") != "1",
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     api = str(values["api_url"])
