@@ -242,11 +242,17 @@ def test_collect_for_an_event_reads_only_its_item(github: GitHubMock) -> None:
     warn_trace(backlog, item, 10)
     backlog.comment(item, "maya-chen", 0.01)
     backlog.add(8, created=400, updated=100)
+    backlog.add(9, created=400, updated=1)
     backlog.install()
+    unmarked = collect_stale(repository(), policies(), (9,), NOW)
+    assert unmarked.issues[0].comments is None  # nothing to un-stale: no history read
+    assert github.count("GET", "/timeline") == 0
+    before = len(github.calls)
     snapshot = collect_stale(repository(), policies(), (7,), NOW)
     assert [i.number for i in snapshot.issues] == [7]
     assert snapshot.subjects == (7,)
-    assert [c.request.method + " " + (c.request.url or "").split("?")[0] for c in github.calls] == [
+    calls = github.calls[before:]
+    assert [c.request.method + " " + (c.request.url or "").split("?")[0] for c in calls] == [
         f"GET https://api.github.com/repos/{REPO}/issues/7",
         f"GET https://api.github.com/repos/{REPO}/issues/7/timeline",
     ]

@@ -173,7 +173,11 @@ def collect(
     reads = 0
     for data in datas:
         item = _item(data, pinned)
-        if item.state == "open" and needs_activity(policies, item, now):
+        # An event only un-stales, so only an item carrying a stale label needs its history.
+        marked = numbers is None or bool(
+            {label.casefold() for label in item.labels} & policies.stale.stale_labels
+        )
+        if item.state == "open" and marked and needs_activity(policies, item, now):
             comments, events = read_timeline(repo, item.number)
             item = item.model_copy(update={"comments": comments, "events": events})
             reads += 1
