@@ -474,3 +474,45 @@ def plan_stale(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan
         shown = ", ".join(f"#{n}" for n in unread[:10]) + (" ..." if len(unread) > 10 else "")
         notes.append(f"{len(unread)} item(s) left alone: their activity was not read ({shown})")
     return Plan(FEATURE, tuple(actions), tuple(notes))
+
+
+def explain(policies: Policies, snapshot: Snapshot, number: int, now: dt.datetime) -> list[str]:
+    """Say, line by line, how the sweep sees one item and what it would do."""
+    item = snapshot.issue(number)
+    if item is None:
+        return [f"#{number} is not in the snapshot"]
+    kind = "pull request" if isinstance(item, PullRequest) else "issue"
+    lines = [f"#{number} {item.title} ({kind}, {item.state})"]
+    if item.state != "open":
+        return [*lines, "verdict: nothing to do: the sweep looks at open items only"]
+    policy = policies.stale
+    rule = select_rule(policy, item)
+    if rule is None:
+        return [*lines, "verdict: nothing to do: no rule's scope covers it"]
+    close = (
+        f"closed {rule.days_until_close} days after the warning"
+        if rule.days_until_close
+        else "never closed"
+    )
+    lines.append(
+        f"rule: {rule.name} (stale after {rule.days_until_stale} days without a person's "
+        f"activity, {close})"
+    )
+    why_exempt = exemption(rule, item, _People(policies))
+    if why_exempt is not None:
+        verdict = "un-stale" if has_label(item, rule.stale_label) else "nothing to do"
+        return [*lines, f"exempt: {why_exempt}", f"verdict: {verdict}"]
+    activity = read_activity(item, rule.stale_label, policy.stale_labels, snapshot.bot_login)
+    if activity.last_person is not None:
+        last = activity.last_person
+        lines.append(f"last activity by a person: {last.what} on {_day(last.at)}")
+    else:
+        lines.append(f"activity not read; last updated on {_day(item.updated_at)}")
+    if activity.warned_at is not None:
+        lines.append(f"warned on {_day(activity.warned_at)}")
+    decision = _decide(rule, item, now, snapshot, policy.stale_labels)
+    if decision == "unread":
+        return [*lines, "verdict: undecided: the verdict depends on activity that was not read"]
+    if decision is None:
+        return [*lines, "verdict: nothing to do"]
+    return [*lines, f"verdict: {decision.verdict}: {decision.why}"]
