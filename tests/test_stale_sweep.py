@@ -302,3 +302,42 @@ def test_an_event_unstales_its_item_at_once_without_sweeping(
     assert [c.request.method for c in github.writes()] == ["DELETE"]
     assert not any("/issues?" in (c.request.url or "") for c in github.calls)  # no sweep
     assert due.state == "open"  # closing waits for the sweep
+
+
+def test_dispatch_with_dry_run_sweeps_and_writes_nothing(
+    github: GitHubMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backlog = Backlog(github, NOW)
+    backlog.add(1, created=400, updated=100)
+    due = backlog.add(2, created=400, updated=20)
+    warn_trace(backlog, due, 20)
+    backlog.install()
+    policy_dir = tmp_path / "policies"
+    policy_dir.mkdir()
+    for path in (ROOT / "policies").glob("*.yaml"):
+        text = path.read_text()
+        if path.name == "stale.yaml":  # GraphQL (the pinned read) is outside the REST mock
+            text = text.replace("exempt_pinned: true", "exempt_pinned: false")
+        (policy_dir / path.name).write_text(text)
+    payload = webhook_payload("workflow_dispatch")
+    payload["inputs"] = {"features": "stale", "dry_run": "true"}
+    payload["repository"]["full_name"] = REPO
+    event_path = tmp_path / "event.json"
+    event_path.write_text(json.dumps(payload))
+    summary = tmp_path / "summary.md"
+    for key, value in {
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": "t",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "DATAFACE_OPS_NO_PACING": "1",
+    }.items():
+        monkeypatch.setenv(key, value)
+
+    assert cli.main(["run", "--policies", str(policy_dir), "--at", "2026-11-24T12:00:00Z"]) == 0
+
+    assert github.writes() == []
+    assert list_pages(github) == 1 and github.count("GET", "/timeline") == 1
+    text = summary.read_text()
+    assert "#1: add labels stale" in text and "#2: set labels" in text and "dry-run" in text
