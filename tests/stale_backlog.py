@@ -10,6 +10,7 @@ import copy
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -56,6 +57,7 @@ class Backlog:
         self._base = base
         self._users: dict[str, Any] = {}
         self._labels: dict[str, Any] = {}
+        self.after_page: dict[int, Callable[[], None]] = {}
 
     # --- building -------------------------------------------------------------------------
 
@@ -172,23 +174,26 @@ class Backlog:
 
     def _list(self, request: Any) -> Reply:
         query = parse_qs(urlsplit(request.url).query)
-        assert query["state"] == ["open"] and query["sort"] == ["updated"]
-        assert query["direction"] == ["asc"]
+        assert query["state"] == ["open"] and query["direction"] == ["asc"]
+        sort = query["sort"][0]
         page = int(query.get("page", ["1"])[0])
         per_page = int(query["per_page"][0])
         live = sorted(
             (i for i in self.items.values() if i.state == "open"),
-            key=lambda i: (i.updated, i.number),
+            key=lambda i: (i.created if sort == "created" else i.updated, i.number),
         )
         chunk = live[(page - 1) * per_page : page * per_page]
         headers: Headers = {}
         if page * per_page < len(live):
             nxt = (
-                f"{API}/issues?state=open&sort=updated&direction=asc&per_page={per_page}"
+                f"{API}/issues?state=open&sort={sort}&direction=asc&per_page={per_page}"
                 f"&page={page + 1}"
             )
             headers["Link"] = f'<{nxt}>; rel="next"'
-        return 200, headers, json.dumps([self.issue_json(i) for i in chunk])
+        body = json.dumps([self.issue_json(i) for i in chunk])
+        if page in self.after_page:  # what people do while the sweep reads the next page
+            self.after_page.pop(page)()
+        return 200, headers, body
 
     def _timeline(self, request: Any) -> Reply:
         return 200, {}, json.dumps(self._number(request).timeline)

@@ -341,3 +341,22 @@ def test_dispatch_with_dry_run_sweeps_and_writes_nothing(
     assert list_pages(github) == 1 and github.count("GET", "/timeline") == 1
     text = summary.read_text()
     assert "#1: add labels stale" in text and "#2: set labels" in text and "dry-run" in text
+
+
+def test_comments_made_while_paging_skip_nothing(github: GitHubMock) -> None:
+    """People comment during the read: by update order the pages would shift, by creation not."""
+    backlog = Backlog(github, NOW)
+    for n in range(1, 251):
+        backlog.add(n, created=400 - n, updated=100 + n % 9)
+
+    def people_comment() -> None:
+        for n in (3, 50, 99):
+            item = backlog.items[n]
+            backlog.comment(item, "maya-chen", 0)
+            item.updated = NOW
+
+    backlog.after_page[1] = people_comment
+    backlog.install()
+    snapshot = collect_stale(repository(), policies(), None, NOW)
+    assert sorted(i.number for i in snapshot.issues) == list(range(1, 251))
+    assert list_pages(github) == 3

@@ -135,13 +135,17 @@ def _item(data: Json, pinned: frozenset[int]) -> Issue:
 
 
 def read_open_items(repo: Repository) -> list[Json]:
-    """GET /repos/{owner}/{repo}/issues?state=open&sort=updated&direction=asc (every page).
+    """GET /repos/{owner}/{repo}/issues?state=open&sort=created&direction=asc (every page).
 
-    The issues list includes PRs, so one pass reads both. An item a person updates while
-    the list is paged can appear twice; the later copy wins.
+    The issues list includes PRs, so one pass reads both. Pages are numbered, so anything
+    that moves an item out of a page already read slides the next item onto that page,
+    unseen. Creation order moves only on a close (the sweep's own come after the read);
+    update order would also move on every comment made while the list is read, sending the
+    commented item to the end. The planner orders by activity itself. An item that still
+    shows up twice counts once, in its later copy.
     """
     seen: dict[int, Json] = {}
-    for data in raws(repo.get_issues(state="open", sort="updated", direction="asc")):
+    for data in raws(repo.get_issues(state="open", sort="created", direction="asc")):
         seen[int(data["number"])] = data
     return list(seen.values())
 
