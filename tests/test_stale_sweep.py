@@ -20,6 +20,7 @@ from automation.planners.stale import warning_marker
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
 from automation.settings import Settings
+from automation.snapshot.collect import SnapshotError
 from automation.snapshot.stale import collect, collect_stale, pinned_from_graphql
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
@@ -360,3 +361,21 @@ def test_comments_made_while_paging_skip_nothing(github: GitHubMock) -> None:
     snapshot = collect_stale(repository(), policies(), None, NOW)
     assert sorted(i.number for i in snapshot.issues) == list(range(1, 251))
     assert list_pages(github) == 3
+
+
+def test_an_event_about_a_deleted_item_reads_one_404_and_plans_nothing(
+    github: GitHubMock,
+) -> None:
+    github.get(
+        "/repos/o/r/issues/404",
+        status=404,
+        json={"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+    )
+    snapshot = collect_stale(repository(), policies(), (404,), NOW)
+    assert snapshot.issues == () and snapshot.pulls == ()
+    assert github.count() == 1
+
+
+def test_a_malformed_pinned_answer_is_a_snapshot_error() -> None:
+    with pytest.raises(SnapshotError, match="pinned issues answer lacks"):
+        pinned_from_graphql({"data": {"repository": None}})

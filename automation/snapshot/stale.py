@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from github import UnknownObjectException
 from github.Repository import Repository
 
 from automation.planners.stale import needs_activity
@@ -170,7 +171,11 @@ def collect(
         datas = []
         for number in numbers:
             issue = repo.get_issue(number)
-            issue.update()  # one GET: the event's payload may be older than the item
+            try:
+                issue.update()  # one GET: the event's payload may be older than the item
+            except UnknownObjectException:
+                log.info("#%d is gone (deleted or transferred): nothing to un-stale", number)
+                continue
             datas.append(raw(issue))
         pinned = frozenset()  # an event only un-stales; the sweep minds pins
     items: list[Issue] = []
