@@ -215,6 +215,16 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
         CLOSE7,
     ),
     (
+        "warned 15 days ago by a personal token's user: its marker comment is no activity",
+        issue(
+            updated=15,
+            labels=WARNED_LABELS,
+            comments=(comment("ops-machine", 15, f"Stale issue #7\n\n{warning_marker(7)}\n"),),
+            events=(event("labeled", "ops-machine", 15, "stale"),),
+        ),
+        CLOSE7,
+    ),
+    (
         "a person commented after the warning: un-stale",
         issue(
             updated=3,

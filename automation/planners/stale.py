@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from automation.plan import (
+    MARKER_PREFIX,
     Action,
     AddLabels,
     EditIssue,
@@ -183,7 +184,9 @@ def read_activity(
     folded_label = stale_label.casefold()
     for comment in item.comments:
         explained = max(explained, comment.updated_at)
-        if is_bot(comment.author, comment.author_is_bot, bot):
+        # A comment carrying a dataface-ops marker is the project's own, whatever account
+        # wrote it (a personal token's user is no "[bot]"): never a person's activity.
+        if MARKER_PREFIX in comment.body or is_bot(comment.author, comment.author_is_bot, bot):
             if warning in comment.body and (comment_at is None or comment.updated_at > comment_at):
                 comment_at = comment.updated_at
             continue
