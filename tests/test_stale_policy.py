@@ -83,6 +83,16 @@ def test_shipped_stale_policy() -> None:
         ("    days_until_stale: 60\n", "    days_until_stale: 0\n", "days_until_stale"),
         ("    on_close:\n", "    on_closed:\n", "rules[1].on_closed: unknown key"),
         ("max_writes_per_run: 50", "max_writes_per_run: 0", "max_writes_per_run"),
+        (
+            "      remove: [triaged]\n",
+            "      remove: [triaged, Stale]\n",
+            "rules[1].on_stale.remove: removes the stale label 'stale' the warning adds",
+        ),
+        (
+            "      add: [closed-stale]\n",
+            "      add: [closed-stale]\n      remove: [Closed-Stale]\n",
+            "rules[1].on_close: adds and removes the same label: closed-stale",
+        ),
     ],
     ids=[
         "unknown-team",
@@ -97,6 +107,8 @@ def test_shipped_stale_policy() -> None:
         "zero-days",
         "unknown-key",
         "zero-budget",
+        "stale-label-removed-on-stale",
+        "add-and-remove",
     ],
 )
 def test_broken_stale_file_names_file_line_and_field(

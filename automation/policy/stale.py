@@ -53,6 +53,10 @@ def _label_pattern(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(joined)
 
 
+def _folded_set(labels: tuple[str, ...]) -> set[str]:
+    return {label.casefold() for label in labels}
+
+
 class LabelChange(PolicyModel):
     """Labels to add and to remove at one step (on stale, on close)."""
 
@@ -160,6 +164,18 @@ class StalePolicy(PolicyModel):
                 yield RefProblem(
                     (*loc, "exempt_labels"),
                     f"exempts the rule's own stale label '{rule.stale_label}'",
+                )
+            for step in ("on_stale", "on_close"):
+                change: LabelChange = getattr(rule, step)
+                both = _folded_set(change.add) & _folded_set(change.remove)
+                if both:
+                    yield RefProblem(
+                        (*loc, step), f"adds and removes the same label: {', '.join(sorted(both))}"
+                    )
+            if rule.stale_label.casefold() in _folded_set(rule.on_stale.remove):
+                yield RefProblem(
+                    (*loc, "on_stale", "remove"),
+                    f"removes the stale label '{rule.stale_label}' the warning adds",
                 )
             for key in ("only_labels", "any_of_labels"):
                 for l_index, label in enumerate(getattr(rule, key)):
