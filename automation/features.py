@@ -44,6 +44,18 @@ def _load(target: str) -> object:
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
 FEATURES: dict[str, Feature] = {
+    "ownership": Feature(
+        "ownership",
+        "require CODEOWNERS owners' approval for protected paths; report the owner-approval check",
+        "automation.snapshot.ownership:collect_ownership",
+        "automation.planners.ownership:plan_ownership",
+    ),
+    "digest": Feature(
+        "digest",
+        "one issue per ISO week with the operating figures and the merge audit",
+        "automation.snapshot.digest:collect_digest",
+        "automation.planners.digest:plan_digest",
+    ),
     "stale": Feature(
         "stale",
         "warn, then close, backlog items no person touches; un-stale on a person's activity",

@@ -14,6 +14,17 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 # Each feature appends its registrar here, e.g. `from automation.commands.oncall import add`.
 COMMAND_GROUPS: list[Registrar] = []
 
+from automation.commands.docs import add as _add_docs  # noqa: E402
+
+COMMAND_GROUPS.append(_add_docs)
+
+from automation.commands.audit import add as _add_audit  # noqa: E402
+
+COMMAND_GROUPS.append(_add_audit)
+from automation.commands.codeowners import add as _add_codeowners  # noqa: E402
+
+COMMAND_GROUPS.append(_add_codeowners)
+
 from automation.commands.stale import add as _add_stale  # noqa: E402
 
 COMMAND_GROUPS.append(_add_stale)
