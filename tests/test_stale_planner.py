@@ -225,6 +225,19 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
         CLOSE7,
     ),
     (
+        "the closing comment went out but the close failed: close, no second comment",
+        issue(
+            updated=1,
+            labels=WARNED_LABELS,
+            comments=(
+                *warned(7, 16)[0],
+                comment(BOT, 1, "Closed #7 after 14 days.\n\n<!-- dataface-ops:stale:close-7 -->"),
+            ),
+            events=warned(7, 16)[1],
+        ),
+        CLOSE7[1:],
+    ),
+    (
         "a person commented after the warning: un-stale",
         issue(
             updated=3,

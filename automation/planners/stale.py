@@ -12,6 +12,7 @@ collector asks `needs_activity()` so that it reads exactly those.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -161,6 +162,7 @@ class Activity:
     label_at: dt.datetime | None = None
     comment_at: dt.datetime | None = None
     reopened_at: dt.datetime | None = None
+    closing_at: dt.datetime | None = None
 
     @property
     def warned_at(self) -> dt.datetime | None:
@@ -180,7 +182,9 @@ def read_activity(
     label_at: dt.datetime | None = None
     comment_at: dt.datetime | None = None
     reopened_at: dt.datetime | None = None
+    closing_at: dt.datetime | None = None
     warning = warning_marker(item.number)
+    closing = closing_marker(item.number)
     folded_label = stale_label.casefold()
     for comment in item.comments:
         explained = max(explained, comment.updated_at)
@@ -189,6 +193,8 @@ def read_activity(
         if MARKER_PREFIX in comment.body or is_bot(comment.author, comment.author_is_bot, bot):
             if warning in comment.body and (comment_at is None or comment.updated_at > comment_at):
                 comment_at = comment.updated_at
+            if closing in comment.body and (closing_at is None or comment.updated_at > closing_at):
+                closing_at = comment.updated_at
             continue
         if comment.updated_at > last.at:
             last = Mark(comment.updated_at, f"comment by {comment.author}")
@@ -222,7 +228,7 @@ def read_activity(
             last = Mark(item.commits_pushed_at, "a push")
     if item.updated_at > explained + EDIT_SLACK and item.updated_at > last.at:
         last = Mark(item.updated_at, "an edit")
-    return Activity(last, label_at, comment_at, reopened_at)
+    return Activity(last, label_at, comment_at, reopened_at, closing_at)
 
 
 def has_label(item: Issue, label: str) -> bool:
@@ -253,6 +259,7 @@ class _Decision:
     sort_at: dt.datetime
     last: Mark | None
     warned_at: dt.datetime | None
+    closing_posted: bool = False
 
 
 def _day(at: dt.datetime) -> str:
@@ -318,11 +325,14 @@ def _decide(
     due = warned + dt.timedelta(days=rule.days_until_close)
     if now < due:
         return None
-    return decision(
+    closing = decision(
         "close",
         f"warned on {_day(warned)}; no activity from a person in the {rule.days_until_close} "
         f"days since ({last.what} on {_day(last.at)})",
     )
+    # A closing comment posted after this warning means an earlier close failed half-way.
+    posted = activity.closing_at is not None and activity.closing_at >= warned
+    return dataclasses.replace(closing, closing_posted=posted)
 
 
 def _context(d: _Decision, snapshot: Snapshot, now: dt.datetime) -> dict[str, object]:
@@ -383,7 +393,7 @@ def _actions(d: _Decision, snapshot: Snapshot, now: dt.datetime) -> list[Action]
         actions += [RemoveLabel(why, n, label) for label in _present(item, rule.on_stale.remove)]
         return [*actions, warning]
     out: list[Action] = []
-    if rule.closing_comment is not None:
+    if rule.closing_comment is not None and not d.closing_posted:
         out.append(
             UpsertComment(
                 why, n, closing_marker(n), _body(rule.closing_comment, context, closing_marker(n))
