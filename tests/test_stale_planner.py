@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automation.plan import EditIssue, Plan, UpsertComment, simulate
 from automation.planners.stale import needs_activity, plan_stale, warning_marker
@@ -553,3 +555,61 @@ def test_unread_items_are_reported_not_acted_on() -> None:
 
 def test_snapshot_type_is_plain_data() -> None:
     assert isinstance(make_snapshot(), Snapshot)
+
+
+ACTORS = ["maya-chen", "raj-iyer", BOT, "renovate[bot]"]
+KINDS = ["commented", "labeled", "unlabeled", "reopened", "assigned", "subscribed", "closed"]
+
+
+@st.composite
+def items(draw: st.DrawFn) -> Issue:
+    """An open item with a random, fully read history, possibly warned before."""
+    number = draw(st.integers(1, 99))
+    created = draw(st.floats(0, 500))
+
+    def moment() -> float:
+        return draw(st.floats(0, created))
+
+    comments: list[Comment] = []
+    events: list[IssueEvent] = []
+    labels = list(
+        draw(st.lists(st.sampled_from(["bug", "keep", "triaged", "inactive"]), unique=True))
+    )
+    for index in range(draw(st.integers(0, 4))):
+        actor = draw(st.sampled_from(ACTORS))
+        kind = draw(st.sampled_from(KINDS))
+        days = moment()
+        if kind == "commented":
+            comments.append(comment(actor, days, cid=index + 1))
+        else:
+            label = draw(st.sampled_from(["bug", "stale"])) if "label" in kind else None
+            events.append(event(kind, actor, days, label))
+    if draw(st.booleans()):
+        days = moment()
+        trace = warned(number, days)
+        comments += trace[0]
+        events += trace[1]
+        labels.append("stale")
+    times = [c.updated_at for c in comments] + [e.created_at for e in events]
+    latest = max(times, default=ago(days=created))
+    edited = draw(st.booleans())
+    updated = ago(days=draw(st.floats(0, (NOW - latest).days or 0))) if edited else latest
+    return Issue(
+        number=number,
+        title="t",
+        author=draw(st.sampled_from(["dev-patel", "lena-fischer"])),
+        created_at=ago(days=created),
+        updated_at=max(updated, latest),
+        labels=tuple(labels),
+        comments=tuple(comments),
+        events=tuple(events),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(items())
+def test_any_history_converges_in_one_plan(item: Issue) -> None:
+    pols = policies(budget=10_000)
+    snapshot = make_snapshot(issues=(item,))
+    plan = plan_stale(pols, snapshot, NOW)
+    assert describe(plan_stale(pols, simulate(snapshot, plan), NOW)) == []
