@@ -15,7 +15,7 @@ from automation.plan import EditIssue, Plan, UpsertComment, simulate
 from automation.planners.stale import needs_activity, plan_stale, warning_marker
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
-from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest, Snapshot
+from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest
 from tests.factories import BOT, NOW, ago, make_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -551,10 +551,6 @@ def test_unread_items_are_reported_not_acted_on() -> None:
     plan = plan_stale(policies(), snapshot, NOW)
     assert not plan
     assert plan.notes[-1] == "1 item(s) left alone: their activity was not read (#5)"
-
-
-def test_snapshot_type_is_plain_data() -> None:
-    assert isinstance(make_snapshot(), Snapshot)
 
 
 ACTORS = ["maya-chen", "raj-iyer", BOT, "renovate[bot]"]
