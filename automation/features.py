@@ -68,6 +68,12 @@ FEATURES: dict[str, Feature] = {
         "automation.snapshot.triage:collect_oncall",
         "automation.planners.oncall:plan_oncall",
     ),
+    "stale": Feature(
+        "stale",
+        "warn, then close, backlog items no person touches; un-stale on a person's activity",
+        "automation.snapshot.stale:collect_stale",
+        "automation.planners.stale:plan_stale",
+    ),
 }
 
 
