@@ -52,7 +52,7 @@ def _existing(root: Path) -> tuple[str, str] | None:
 
 def _target(args: argparse.Namespace) -> tuple[Path, str | None]:
     """The CODEOWNERS file to read or write, and its text (None when missing)."""
-    from automation.cli import UsageError
+    from automation.errors import UsageError
 
     if args.codeowners:
         path = Path(args.codeowners)
@@ -86,7 +86,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _file_list(args: argparse.Namespace) -> list[str]:
     """The repository's files: --files FILE (one per line, - for stdin) or `git ls-files`."""
-    from automation.cli import UsageError
+    from automation.errors import UsageError
 
     if args.files:
         try:
@@ -180,8 +180,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print the rule that owns a path, and the protected group it belongs to."""
-    from automation.cli import UsageError
     from automation.codeowners import explain, parse
+    from automation.errors import UsageError
 
     path, text = _target(args)
     if text is None:
