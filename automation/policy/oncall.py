@@ -81,6 +81,14 @@ class Override(PolicyModel):
             isinstance(self.start, dt.datetime) or isinstance(self.end, dt.datetime)
         ):
             raise ValueError("a vacation takes dates (YYYY-MM-DD), not times")
+        if (
+            isinstance(self.start, dt.datetime)
+            and isinstance(self.end, dt.datetime)
+            and (self.start.tzinfo is None) != (self.end.tzinfo is None)
+        ):
+            # Comparing them would raise TypeError, which pydantic would not report as a
+            # located validation error.
+            raise ValueError("give start and end both as local times, or both with an offset")
         if self.end < self.start:
             raise ValueError("end is before start")
         if self.kind == "cover" and self.end == self.start:
