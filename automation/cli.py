@@ -353,14 +353,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from automation.logs import configure, log_context
+
+    configure(verbose=args.verbose)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with log_context(
+            repo=getattr(args, "repo", None) or os.environ.get("GITHUB_REPOSITORY"),
+            delivery=os.environ.get("GITHUB_RUN_ID"),
+        ):
+            return handler(args)
     except BaseException as exc:  # one clear line for bad input, never a traceback
         return _handle_error(exc)
 
@@ -377,8 +379,15 @@ def _handle_error(exc: BaseException) -> int:
             print(f"{len(exc.problems)} policy problem(s); nothing was written", file=sys.stderr)
             return EXIT_BAD_INPUT
     if "github" in sys.modules:
-        from github import BadCredentialsException, GithubException
+        from github import BadCredentialsException, GithubException, RateLimitExceededException
 
+        if isinstance(exc, RateLimitExceededException):
+            print(
+                "error: the GitHub rate limit is exhausted; nothing more was written, "
+                "and the next run resumes",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         if isinstance(exc, BadCredentialsException):
             print("error: GitHub rejected the credentials (check GITHUB_TOKEN)", file=sys.stderr)
             return EXIT_BAD_INPUT

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from automation import features as registry
+from automation.logs import log_context
 from automation.plan import Plan, Report
 from automation.routing import FEATURE_ORDER
+
+log = logging.getLogger("dataface_ops.engine")
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -30,10 +34,11 @@ def plan_offline(
     policies: Policies, snapshot: Snapshot, names: Sequence[str], now: dt.datetime
 ) -> list[Plan]:
     """Plan every named feature against one snapshot (no network)."""
-    return [
-        registry.get(name).load_planner()(policies, snapshot, now)
-        for name in resolve_features(names)
-    ]
+    plans = []
+    for name in resolve_features(names):
+        with log_context(feature=name):
+            plans.append(registry.get(name).load_planner()(policies, snapshot, now))
+    return plans
 
 
 def plan_live(
@@ -46,11 +51,14 @@ def plan_live(
     """Collect each feature's snapshot from GitHub, then plan it."""
     plans: list[Plan] = []
     snapshots: list[Snapshot] = []
+    subject = ",".join(f"#{n}" for n in numbers) if numbers else None
     for name in resolve_features(names):
         feature = registry.get(name)
-        snapshot = feature.load_collector()(repo, policies, numbers, now)
-        snapshots.append(snapshot)
-        plans.append(feature.load_planner()(policies, snapshot, now))
+        with log_context(feature=name, subject=subject):
+            snapshot = feature.load_collector()(repo, policies, numbers, now)
+            snapshots.append(snapshot)
+            plans.append(feature.load_planner()(policies, snapshot, now))
+            log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
 
 

@@ -14,6 +14,7 @@ from github import (
 )
 from github.Repository import Repository
 
+from automation.logs import log_context
 from automation.plan import (
     Action,
     AddLabels,
@@ -304,40 +305,46 @@ def execute(
 ) -> Report:
     """Apply the plans' actions in order; report an outcome for every action."""
     report = Report(plans=list(plans))
-    writes = 0
     for plan in plans:
         report.notes.extend(f"{plan.feature}: {note}" for note in plan.notes)
-        for action in plan.actions:
-            if report.stopped:
-                report.outcomes.append(Outcome(action, "skipped", report.stopped))
-                continue
-            if dry_run:
-                log.info("%s: [dry-run] %s", plan.feature, action.describe())
-                report.outcomes.append(Outcome(action, "dry-run"))
-                continue
-            if max_writes is not None and writes >= max_writes:
-                report.outcomes.append(
-                    Outcome(action, "skipped", f"write budget of {max_writes} reached")
-                )
-                continue
-            if repo is None:
-                raise ValueError("a repository is needed to apply actions")
-            writes += 1
-            try:
-                detail = APPLIERS[type(action)](repo, action)
-            except BadCredentialsException:
-                report.stopped = "GitHub rejected the credentials"
-                report.outcomes.append(Outcome(action, "failed", report.stopped))
-                continue
-            except RateLimitExceededException:
-                report.stopped = "rate limit exhausted; the next run resumes where this one stopped"
-                report.outcomes.append(Outcome(action, "failed", report.stopped))
-                continue
-            except (GithubException, requests.RequestException) as exc:
-                detail = _error_text(exc)
-                log.error("%s: failed: %s: %s", plan.feature, action.describe(), detail)
-                report.outcomes.append(Outcome(action, "failed", detail))
-                continue
-            log.info("%s: applied %s", plan.feature, action.describe())
-            report.outcomes.append(Outcome(action, "applied", detail))
+        with log_context(feature=plan.feature):
+            _execute_plan(plan, repo, report, dry_run=dry_run, max_writes=max_writes)
     return report
+
+
+def _execute_plan(
+    plan: Plan, repo: Repository | None, report: Report, *, dry_run: bool, max_writes: int | None
+) -> None:
+    for action in plan.actions:
+        if report.stopped:
+            report.outcomes.append(Outcome(action, "skipped", report.stopped))
+            continue
+        if dry_run:
+            log.info("[dry-run] %s", action.describe())
+            report.outcomes.append(Outcome(action, "dry-run"))
+            continue
+        if max_writes is not None and report.writes >= max_writes:
+            report.outcomes.append(
+                Outcome(action, "skipped", f"write budget of {max_writes} reached")
+            )
+            continue
+        if repo is None:
+            raise ValueError("a repository is needed to apply actions")
+        report.writes += 1
+        try:
+            detail = APPLIERS[type(action)](repo, action)
+        except BadCredentialsException:
+            report.stopped = "GitHub rejected the credentials"
+            report.outcomes.append(Outcome(action, "failed", report.stopped))
+            continue
+        except RateLimitExceededException:
+            report.stopped = "rate limit exhausted; the next run resumes where this one stopped"
+            report.outcomes.append(Outcome(action, "failed", report.stopped))
+            continue
+        except (GithubException, requests.RequestException) as exc:
+            detail = _error_text(exc)
+            log.error("failed: %s: %s", action.describe(), detail)
+            report.outcomes.append(Outcome(action, "failed", detail))
+            continue
+        log.info("applied %s", action.describe())
+        report.outcomes.append(Outcome(action, "applied", detail))

@@ -253,6 +253,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
     stopped: str | None = None
+    writes: int = 0
 
     @property
     def failed(self) -> list[Outcome]:

@@ -55,7 +55,8 @@ class PolicyProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where} {self.loc}: {self.message}" if self.loc else f"{where}: {self.message}"
+        message = " ".join(self.message.split())  # one problem, one line
+        return f"{where} {self.loc}: {message}" if self.loc else f"{where}: {message}"
 
 
 class PolicyError(Exception):
@@ -129,7 +130,11 @@ def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem
         problems.append(PolicyProblem(display, line, "", f"YAML syntax error: {reason}"))
         return _Parsed(None, {})
     except yaml.YAMLError as exc:
-        problems.append(PolicyProblem(display, 1, "", f"YAML error: {exc}"))
+        # ReaderError (a control character, bad encoding) carries no line, only a position.
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+        reason = getattr(exc, "reason", None) or str(exc)
+        problems.append(PolicyProblem(display, line, "", f"YAML error: {reason}"))
         return _Parsed(None, {})
     for line, loc in duplicates:
         problems.append(PolicyProblem(display, line, loc, "duplicate key"))

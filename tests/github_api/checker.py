@@ -334,8 +334,16 @@ def _request_problems(op: Operation, body: bytes | str | None) -> list[str]:
     return problems
 
 
+#: Answers GitHub may give to any request, documented once for the whole API rather than per
+#: operation: bad credentials (401), rate limits (403 and 429, "Rate limits for the REST
+#: API"), and server errors or timeouts (500, 502, 503, 504).
+UNIVERSAL_STATUSES = frozenset({401, 403, 429, 500, 502, 503, 504})
+
+
 def _response_problems(op: Operation, status: int, body: Any) -> list[str]:
     key = str(status)
+    if status in UNIVERSAL_STATUSES and key not in op.responses:
+        return []
     if key not in op.responses and "default" not in op.responses:
         documented = ", ".join(sorted(op.responses))
         return [f"{op.label}: status {status} is not documented (documented: {documented})"]

@@ -1,0 +1,104 @@
+"""The command line: fast help, one clear line for bad input, exit statuses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from automation.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("github", "jinja2", "pydantic", "automation.policy", "yaml")
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys\n"
+        "from automation.cli import build_parser\n"
+        "try:\n    build_parser().parse_args(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m in {HEAVY!r}])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith(("INFO", "DEBUG"))]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_plan_with_a_malformed_snapshot_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "snap.json"
+    bad.write_text(json.dumps({"repo": "a/b", "taken_at": "yesterday"}))
+    assert main(["plan", "--snapshot", str(bad), "--policies", str(ROOT / "policies")]) == 2
+    assert "not a valid snapshot" in _one_error_line(capsys)
+
+
+def test_plan_with_a_missing_snapshot_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "nope.json")
+    assert main(["plan", "--snapshot", missing, "--policies", str(ROOT / "policies")]) == 2
+    assert "cannot read snapshot" in _one_error_line(capsys)
+
+
+def test_unknown_feature_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    snapshot = str(ROOT / "examples" / "snapshot.json")
+    assert main(["plan", "no-such-feature", "--snapshot", snapshot]) == 2
+    assert "unknown feature 'no-such-feature'" in _one_error_line(capsys)
+
+
+def test_run_with_a_malformed_event_payload_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    github: object,
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text("{ this is not json")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "issues")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.setenv("GITHUB_REPOSITORY", "dataface/dataface")
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    assert main(["run", "--policies", str(ROOT / "policies")]) == 2
+    assert "not valid JSON" in _one_error_line(capsys)
+    assert len(github.calls) == 0  # type: ignore[attr-defined]
+
+
+def test_run_outside_actions_explains_itself(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("GITHUB_EVENT_NAME", raising=False)
+    assert main(["run"]) == 2
+    assert "GITHUB_EVENT_NAME is not set" in _one_error_line(capsys)
+
+
+def test_apply_without_credentials_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "DATAFACE_OPS_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["apply", "--repo", "dataface/dataface", "--policies", str(ROOT / "policies")]) == 2
+    assert "no GitHub credentials" in _one_error_line(capsys)
+
+
+def test_run_for_an_event_nobody_subscribes_to_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "ping")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    assert main(["run"]) == 0
+    assert "nothing to do" in capsys.readouterr().out

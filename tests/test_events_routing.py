@@ -1,0 +1,132 @@
+"""Events from Actions and deliveries, routing, and settings from the environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from automation.events import EventError, event_from_actions, event_from_json
+from automation.routing import SCHEDULED, route
+from automation.settings import SettingsError, settings_from_env
+from tests.github_api.webhooks import webhook_payload
+
+
+def _actions_env(tmp_path: Path, name: str, payload: object) -> dict[str, str]:
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(payload))
+    return {"GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(path), "GITHUB_RUN_ID": "42"}
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture", "features"),
+    [
+        ("issues", "issues.opened", ("triage", "stale")),
+        ("issues", "issues.edited", ("triage", "stale")),
+        ("issues", "issues.reopened", ("triage", "stale")),
+        ("issues", "issues.labeled", ("triage", "stale")),
+        ("issue_comment", "issue_comment.created", ("triage", "stale")),
+        ("pull_request_target", "pull_request.opened", ("ownership",)),
+        ("pull_request_target", "pull_request.synchronize", ("ownership",)),
+        ("pull_request_review", "pull_request_review.submitted", ("ownership",)),
+        ("pull_request_review", "pull_request_review.dismissed", ("ownership",)),
+        ("pull_request", "pull_request.closed", ("release",)),
+    ],
+)
+def test_real_payloads_route_to_their_features_and_subject(
+    tmp_path: Path, name: str, fixture: str, features: tuple[str, ...]
+) -> None:
+    payload = webhook_payload(fixture)
+    event = event_from_actions(_actions_env(tmp_path, name, payload))
+    chosen = route(event)
+    assert chosen.features == features
+    subject = payload.get("pull_request") or payload["issue"]
+    assert chosen.numbers == (subject["number"],)
+    assert event.repo == payload["repository"]["full_name"]
+
+
+def test_schedule_sweeps_every_scheduled_feature(tmp_path: Path) -> None:
+    event = event_from_actions(_actions_env(tmp_path, "schedule", {"schedule": "0 6 * * *"}))
+    assert route(event).features == SCHEDULED
+    assert route(event).numbers is None
+    assert route(event, ["stale"]).features == ("stale",)
+
+
+def test_dispatch_inputs_choose_features(tmp_path: Path) -> None:
+    payload = webhook_payload("workflow_dispatch")
+    payload["inputs"] = {"features": "release, stale", "dry_run": "true"}
+    event = event_from_actions(_actions_env(tmp_path, "workflow_dispatch", payload))
+    assert route(event).features == ("release", "stale")
+
+
+def test_unsubscribed_event_routes_nowhere() -> None:
+    assert route(event_from_json("ping", json.dumps(webhook_payload("ping")))).features == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"issue": {"title": "no number"}}', "has no number"),
+    ],
+)
+def test_malformed_payloads_are_one_clear_error(body: str, message: str) -> None:
+    with pytest.raises(EventError, match=message):
+        event_from_json("issues", body)
+
+
+def test_missing_event_file_is_a_clear_error(tmp_path: Path) -> None:
+    env = {"GITHUB_EVENT_NAME": "issues", "GITHUB_EVENT_PATH": str(tmp_path / "missing.json")}
+    with pytest.raises(EventError, match="cannot read GITHUB_EVENT_PATH"):
+        event_from_actions(env)
+
+
+def test_settings_follow_github_actions_variables_and_enterprise_urls() -> None:
+    settings = settings_from_env(
+        {
+            "GITHUB_REPOSITORY": "dataface/dataface",
+            "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+            "GITHUB_TOKEN": "t",
+            "GITHUB_EVENT_NAME": "issues",
+        }
+    )
+    assert settings.api_url == "https://ghe.example.com/api/v3"
+    assert settings.owner_and_name == ("dataface", "dataface")
+    assert settings_from_env({}, repo="a/b").repo == "a/b"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"GITHUB_API_URL": "ftp://nope"},
+        {"DATAFACE_OPS_INSTALLATION_ID": "twelve"},
+    ],
+)
+def test_bad_settings_are_rejected(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        settings_from_env(env)
+
+
+def test_missing_credentials_and_repo_are_explained() -> None:
+    settings = settings_from_env({})
+    with pytest.raises(SettingsError, match="no GitHub credentials"):
+        settings.require_credentials()
+    with pytest.raises(SettingsError, match="OWNER/NAME"):
+        _ = settings.owner_and_name
+
+
+def test_log_lines_carry_the_context(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from automation.logs import ContextFilter, log_context
+
+    logger = logging.getLogger("dataface_ops.test")
+    caplog.handler.addFilter(ContextFilter())
+    with log_context(delivery="d-1", repo="dataface/dataface"), log_context(feature="triage"):
+        logger.warning("hello")
+    logger.warning("outside")
+    inside, outside = caplog.records
+    assert inside.context == "delivery=d-1 repo=dataface/dataface feature=triage"  # type: ignore[attr-defined]
+    assert outside.context == ""  # type: ignore[attr-defined]

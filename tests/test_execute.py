@@ -1,0 +1,222 @@
+"""The executor against GitHub's REST contract: retries, identity, dry-run, budget, failures."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from github.Repository import Repository
+
+from automation.execute import execute
+from automation.github import make_github
+from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, marker
+from automation.settings import Settings
+from tests.github_api import checker
+from tests.github_api.fixtures import GHES_URL, GitHubMock
+
+REPO = "dataface/dataface"
+MARK = marker("triage", "issue-7")
+
+
+def _repo(base_url: str = checker.API_URL) -> Repository:
+    settings = Settings(repo=REPO, token="test-token", api_url=base_url, pacing=False)
+    return make_github(settings).get_repo(REPO)
+
+
+def _comment_plan(number: int = 7) -> Plan:
+    return Plan(
+        "triage",
+        (
+            UpsertComment(
+                reason="triage comment",
+                number=number,
+                marker=MARK,
+                body=f"{MARK}\nAssigned to the on-call.",
+            ),
+        ),
+    )
+
+
+def test_comment_post_answered_502_after_being_applied_leaves_one_comment(
+    github: GitHubMock,
+) -> None:
+    """GitHub applied the POST but answered 502: the executor finds it instead of resending."""
+    applied: list[str] = []
+
+    def create(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        applied.append(json.loads(request.body or b"{}")["body"])
+        return 502, {}, json.dumps({"message": "Bad Gateway"})
+
+    def listing(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        comments = [
+            checker.comment_json(9000 + i, body=body, issue_number=7, repo=REPO)
+            for i, body in enumerate(applied)
+        ]
+        return 200, {}, json.dumps(comments)
+
+    github.add_callback("POST", f"/repos/{REPO}/issues/7/comments", callback=create)
+    github.add_callback("GET", f"/repos/{REPO}/issues/7/comments", callback=listing)
+
+    report = execute([_comment_plan()], _repo())
+
+    assert len(applied) == 1, "the comment must not be posted twice"
+    assert github.count("POST") == 1
+    assert [o.status for o in report.outcomes] == ["applied"]
+    assert "found by identity" in report.outcomes[0].detail
+
+
+def test_comment_post_502_not_applied_is_resent_once(github: GitHubMock) -> None:
+    """A 502 where GitHub did not apply the POST: not found by marker, so it is sent again."""
+    attempts: list[int] = []
+
+    def create(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            return 502, {}, json.dumps({"message": "Bad Gateway"})
+        body = json.loads(request.body or b"{}")["body"]
+        return 201, {}, json.dumps(checker.comment_json(1, body=body, repo=REPO))
+
+    github.add_callback("POST", f"/repos/{REPO}/issues/7/comments", callback=create)
+    github.get(f"/repos/{REPO}/issues/7/comments", json=[])
+
+    report = execute([_comment_plan()], _repo())
+
+    assert len(attempts) == 2
+    assert report.outcomes[0].status == "applied"
+    assert "resent" in report.outcomes[0].detail
+
+
+def test_dry_run_sends_no_request_at_all(github: GitHubMock) -> None:
+    plan = Plan(
+        "triage",
+        (
+            *_comment_plan().actions,
+            EditIssue(reason="route", number=7, labels=("eval-regression",), assignees=("a",)),
+        ),
+    )
+    report = execute([plan], _repo(), dry_run=True)
+    assert len(github.calls) == 0
+    assert [o.status for o in report.outcomes] == ["dry-run", "dry-run"]
+
+
+def test_max_writes_stops_cleanly_and_reports_what_it_skipped(github: GitHubMock) -> None:
+    for n in (1, 2, 3):
+        github.post(
+            f"/repos/{REPO}/issues/{n}/labels",
+            json=[checker.label_json("stale", repo=REPO)],
+        )
+    plan = Plan(
+        "stale", tuple(AddLabels(reason="inactive", number=n, labels=("stale",)) for n in (1, 2, 3))
+    )
+    report = execute([plan], _repo(), max_writes=2)
+    assert github.count("POST") == 2
+    assert [o.status for o in report.outcomes] == ["applied", "applied", "skipped"]
+    assert report.outcomes[2].detail == "write budget of 2 reached"
+
+
+def test_one_failure_does_not_stop_the_rest(github: GitHubMock) -> None:
+    github.post(f"/repos/{REPO}/issues/1/labels", status=422, json={"message": "Validation Failed"})
+    github.post(f"/repos/{REPO}/issues/2/labels", json=[checker.label_json("x", repo=REPO)])
+    plan = Plan("t", tuple(AddLabels(reason="r", number=n, labels=("x",)) for n in (1, 2)))
+    report = execute([plan], _repo())
+    assert [o.status for o in report.outcomes] == ["failed", "applied"]
+    assert "422" in report.outcomes[0].detail and "Validation Failed" in report.outcomes[0].detail
+
+
+def test_exhausted_rate_limit_stops_the_run_and_reports_the_rest(github: GitHubMock) -> None:
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"}
+    github.post(
+        f"/repos/{REPO}/issues/1/labels",
+        status=403,
+        headers=headers,
+        json={"message": "API rate limit exceeded for installation ID 1."},
+    )
+    plan = Plan("t", tuple(AddLabels(reason="r", number=n, labels=("x",)) for n in (1, 2, 3)))
+    report = execute([plan], _repo())
+    assert github.count("POST") == 1
+    assert [o.status for o in report.outcomes] == ["failed", "skipped", "skipped"]
+    assert report.stopped and "rate limit" in report.stopped
+
+
+def test_bad_credentials_stop_the_run(github: GitHubMock) -> None:
+    github.patch(f"/repos/{REPO}/issues/1", status=401, json={"message": "Bad credentials"})
+    plan = Plan(
+        "t",
+        (
+            EditIssue(reason="r", number=1, labels=("a",)),
+            EditIssue(reason="r", number=2, labels=("a",)),
+        ),
+    )
+    report = execute([plan], _repo())
+    assert github.count() == 1
+    assert [o.status for o in report.outcomes] == ["failed", "skipped"]
+    assert report.stopped == "GitHub rejected the credentials"
+
+
+def test_edit_issue_sets_labels_and_assignees_in_one_patch(github: GitHubMock) -> None:
+    github.patch(f"/repos/{REPO}/issues/7", json=checker.issue_json(7, repo=REPO))
+    plan = Plan(
+        "triage",
+        (
+            EditIssue(
+                reason="route",
+                number=7,
+                labels=("eval-regression", "severity:sev2"),
+                assignees=("maya-chen",),
+            ),
+        ),
+    )
+    execute([plan], _repo())
+    assert github.json_bodies("PATCH") == [
+        {"labels": ["eval-regression", "severity:sev2"], "assignees": ["maya-chen"]}
+    ]
+
+
+def test_enterprise_server_base_url_is_used_for_every_call() -> None:
+    with GitHubMock(base_url=GHES_URL) as ghes:
+        ghes.patch(
+            f"/repos/{REPO}/issues/7",
+            json=checker.issue_json(7, repo=REPO, base_url=GHES_URL),
+        )
+        ghes.patch(
+            f"/repos/{REPO}/issues/comments/55",
+            json=checker.comment_json(55, repo=REPO, base_url=GHES_URL),
+        )
+        plan = Plan(
+            "triage",
+            (
+                EditIssue(reason="r", number=7, state="closed", state_reason="not_planned"),
+                UpsertComment(reason="r", number=7, marker=MARK, body=MARK, comment_id=55),
+            ),
+        )
+        report = execute([plan], _repo(GHES_URL))
+        assert [o.status for o in report.outcomes] == ["applied", "applied"]
+        assert all(c.request.url and c.request.url.startswith(GHES_URL) for c in ghes.calls)
+        assert ghes.problems() == []
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_idempotent_patch_is_retried_on_5xx(github: GitHubMock, status: int) -> None:
+    answers: list[int] = [status]
+
+    def edit(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        if answers:
+            return answers.pop(), {}, json.dumps({"message": "oops"})
+        return 200, {}, json.dumps(checker.issue_json(7, repo=REPO))
+
+    github.add_callback("PATCH", f"/repos/{REPO}/issues/7", callback=edit)
+    report = execute([Plan("t", (EditIssue(reason="r", number=7, labels=("a",)),))], _repo())
+    assert github.count("PATCH") == 2
+    assert report.outcomes[0].status == "applied"
+
+
+def test_token_never_appears_in_settings_repr() -> None:
+    settings = Settings(repo=REPO, token="ghs_secret_value", app_private_key="-----BEGIN")
+    assert "ghs_secret_value" not in repr(settings)
+    assert "BEGIN" not in repr(settings)
+
+
+def _unused(_: Any) -> None:  # keep the import list honest for type checkers
+    return None

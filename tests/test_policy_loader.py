@@ -1,0 +1,140 @@
+"""The policy loader: the shipped policies load; broken copies give file:line problems."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from automation.cli import main
+from automation.policy.loader import PolicyError, format_loc, load_policy_dir
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped policies."""
+    target = tmp_path / "policies"
+    shutil.copytree(POLICIES, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace the first `old` in a file; return the 1-based line it was on."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path.name}"
+    line = text[: text.index(old)].count("\n") + 1
+    path.write_text(text.replace(old, new, 1))
+    return line
+
+
+def test_shipped_policies_are_valid() -> None:
+    policies = load_policy_dir(POLICIES)
+    assert policies.owners.area("mcp-server") is not None
+    assert {"dataface/ai/", "prompts/"} <= {p for a in policies.owners.areas for p in a.paths}
+
+
+def test_validate_command_passes_on_shipped_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--policies", str(POLICIES)]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "members: [maya-chen, dev-patel, sam-okafor]",
+            "members: [maya-chen, bob, sam-okafor]",
+            "teams[0].members[1]: unknown person 'bob'",
+        ),
+        ("owners: [prompt-eng]", "owners: [prompt-team]", "unknown person or team 'prompt-team'"),
+        ('paths: ["prompts/"]', 'paths: ["prompts/[ab]"]', "does not support [ ] ranges"),
+        ("    sensitive: true\n", "    sensitive: perhaps\n", "sensitive: Input should be"),
+        ("    secondary: dev-patel\n", "    secondary: dev-patel\n    colour: blue\n", "colour"),
+        ("  - name: prompt-eng\n", "  - name: prompt-eng\n    name: again\n", "duplicate key"),
+    ],
+    ids=["unknown-member", "unknown-owner", "bad-glob", "wrong-type", "unknown-key", "dup-key"],
+)
+def test_broken_owners_file_names_file_line_and_field(
+    policy_copy: Path, old: str, new: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _edit(policy_copy / "owners.yaml", old, new)
+    assert main(["validate", "--policies", str(policy_copy)]) == 2
+    err = capsys.readouterr().err
+    matching = [row for row in err.splitlines() if expected in row]
+    assert matching, err
+    # The problem points at the edited line, or the next one for a key added below it.
+    assert any(
+        f"owners.yaml:{line} " in row or f"owners.yaml:{line + 1} " in row for row in matching
+    )
+    assert "nothing was written" in err
+    assert "Traceback" not in err
+
+
+def test_yaml_syntax_error_is_located(
+    policy_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _edit(policy_copy / "owners.yaml", "  - name: evals\n", "  - name: [evals\n")
+    assert main(["validate", "--policies", str(policy_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "owners.yaml:" in err and "YAML syntax error" in err
+    located = int(err.split("owners.yaml:")[1].split()[0].rstrip(":"))
+    assert line <= located <= line + 2
+
+
+def test_every_problem_is_reported_not_just_the_first(policy_copy: Path) -> None:
+    owners = policy_copy / "owners.yaml"
+    _edit(owners, "members: [raj-iyer, tomas-silva]", "members: [raj-iyer, ghost-1]")
+    _edit(owners, "owners: [ops-council]", "owners: [nobody-team]")
+    _edit(owners, 'paths: ["apps/chat/"]', 'paths: ["!apps/chat/"]')
+    with pytest.raises(PolicyError) as caught:
+        load_policy_dir(policy_copy)
+    messages = [str(p) for p in caught.value.problems]
+    assert len(messages) == 3, messages
+    assert all(m.startswith(f"{policy_copy}/owners.yaml:") for m in messages)
+
+
+def test_missing_file_and_bad_top_level(policy_copy: Path) -> None:
+    (policy_copy / "stale.yaml").unlink()
+    (policy_copy / "release.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy_dir(policy_copy)
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert "stale.yaml: file is missing" in text
+    assert "release.yaml:1: expected a mapping at the top level" in text
+
+
+def test_validate_sends_no_request(policy_copy: Path, github: object) -> None:
+    """`validate` never talks to GitHub, valid or not (the github mock records every call)."""
+    _edit(policy_copy / "owners.yaml", "owners: [evals]", "owners: [nobody]")
+    assert main(["validate", "--policies", str(policy_copy)]) == 2
+    assert main(["validate", "--policies", str(POLICIES)]) == 0
+    assert len(github.calls) == 0  # type: ignore[attr-defined]
+
+
+def test_missing_policy_directory_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--policies", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
+
+
+@pytest.mark.parametrize(
+    ("loc", "text"),
+    [((), ""), (("a",), "a"), (("rotations", 0, "members", 2), "rotations[0].members[2]")],
+)
+def test_format_loc(loc: tuple[str | int, ...], text: str) -> None:
+    assert format_loc(loc) == text
+
+
+def test_schemas_are_current(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies", "schema", "--check", "--output", str(POLICIES / "schema")]) == 0
+
+
+def test_schema_check_fails_when_out_of_date(tmp_path: Path) -> None:
+    shutil.copytree(POLICIES / "schema", tmp_path / "schema")
+    (tmp_path / "schema" / "owners.schema.json").write_text("{}\n")
+    assert main(["policies", "schema", "--check", "--output", str(tmp_path / "schema")]) == 1
