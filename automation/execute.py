@@ -246,6 +246,10 @@ def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> st
         )
     if action.labels:
         repo.get_issue(number).add_to_labels(*action.labels)
+    if action.reviewers or action.team_reviewers:
+        repo.get_pull(number).create_review_request(
+            reviewers=list(action.reviewers), team_reviewers=list(action.team_reviewers)
+        )
     return note or f"PR #{number}"
 
 

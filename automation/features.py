@@ -43,7 +43,14 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "release": Feature(
+        "release",
+        "release trains on a cadence: one train PR with a changelog, then the tag and release",
+        "automation.snapshot.release:collect_release",
+        "automation.planners.release:plan_release",
+    ),
+}
 
 
 def get(name: str) -> Feature:

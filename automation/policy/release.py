@@ -46,9 +46,8 @@ def _name_pattern(value: str) -> str:
     fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
     unknown = [f for f in fields if f not in NAME_FIELDS]
     if unknown:
-        raise ValueError(
-            f"unknown placeholder {{{unknown[0]}}}: use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
-        )
+        known = ", ".join("{" + f + "}" for f in NAME_FIELDS)
+        raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {known}")
     if "date" not in fields and not {"year", "month", "day"} <= set(fields):
         raise ValueError("the pattern must contain {date} (or {year}, {month} and {day})")
     sample = value.format(**name_values(dt.date(2026, 11, 24)))

@@ -133,6 +133,8 @@ class Comparison(Frozen):
     total_commits: int = 0
     commit_shas: tuple[str, ...] = ()
     html_url: str = ""
+    # Every path the range changes (renames: both names); None when not read or cut at 300.
+    files: tuple[str, ...] | None = None
 
 
 class Snapshot(Frozen):
