@@ -570,20 +570,16 @@ def _since(policy: ReleasePolicy, snapshot: Snapshot) -> tuple[str, str]:
     """How the body names the last release, and the comparison's base for its link."""
     comparison = snapshot.comparison
     base = comparison.base if comparison else policy.release_base
+    short = base[:12] if len(base) == 40 else base
     merged = last_merged_train(policy, snapshot)
     releases = [r for r in snapshot.releases if r.published_at is not None]
     latest = max(releases, key=lambda r: r.published_at or _EPOCH, default=None)
-    if (
-        merged is not None
-        and merged.merged_at is not None
-        and (
-            latest is None or latest.published_at is None or merged.merged_at >= latest.published_at
-        )
-    ):
-        return f"the train PR #{merged.number}", base[:12] if len(base) == 40 else base
-    if latest is not None:
-        return f"release `{latest.tag}`", latest.tag
-    return f"`{policy.release_base}`", base
+    merged_at = merged.merged_at if merged is not None else None
+    if latest is not None and (merged_at is None or (latest.published_at or _EPOCH) >= merged_at):
+        return f"release `{latest.tag}`", short
+    if merged is not None:
+        return f"the train PR #{merged.number}", short
+    return f"`{policy.release_base}`", short
 
 
 def _train_actions(
