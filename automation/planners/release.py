@@ -29,7 +29,7 @@ from automation.policy.release import Category, ReleasePolicy, parse_name
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
-    from automation.snapshot.models import PullRequest, Snapshot
+    from automation.snapshot.models import Comparison, PullRequest, Snapshot
 
 FEATURE = "release"
 SERVER_URL = "https://github.com"
@@ -246,8 +246,14 @@ def shipped_pulls(policy: ReleasePolicy, snapshot: Snapshot) -> list[PullRequest
     return sorted(found, key=lambda p: (p.merged_at or p.created_at, p.number))
 
 
-def categorize(policy: ReleasePolicy, pull: PullRequest) -> Category:
-    """A PR's changelog category: by label first, then by the files it changes."""
+def categorize(
+    policy: ReleasePolicy, pull: PullRequest, comparison: Comparison | None = None
+) -> Category:
+    """A PR's changelog category: by label first, then by the files it changes.
+
+    The files are the PR's own, or, read more cheaply, the path categories its merge commit
+    touches (`comparison.commit_categories`, from the commits API filtered by path).
+    """
     by_label = policy.category_by_labels(pull.labels)
     if by_label is not None:
         return by_label
@@ -257,6 +263,11 @@ def categorize(policy: ReleasePolicy, pull: PullRequest) -> Category:
         by_path = policy.category_by_paths(paths)
         if by_path is not None:
             return by_path
+    elif comparison is not None and comparison.commit_categories is not None:
+        names = comparison.commit_categories.get(pull.merge_commit_sha or "", ())
+        found = next((c for c in policy.categories if c.name in names), None)
+        if found is not None:
+            return found
     return policy.fallback()
 
 
@@ -306,7 +317,7 @@ def changelog_entries(
     order = {c.name: i for i, c in enumerate(policy.categories)}
     entries = []
     for pull in pulls:
-        category = categorize(policy, pull)
+        category = categorize(policy, pull, snapshot.comparison)
         entries.append(
             (
                 category,
@@ -651,7 +662,13 @@ def _train_actions(
             )
         )
         return actions, notes
-    if current.head_sha != comparison.head_sha:
+    if current.head_sha != comparison.head_sha and current.head_sha not in comparison.commit_shas:
+        # Someone pushed to the train branch (a fix for the train): moving it would drop that.
+        notes.append(
+            f"{branch} has commits that are not on {policy.source_branch}; not moving it "
+            "(merge them into the source branch, or close the train PR)"
+        )
+    elif current.head_sha != comparison.head_sha:
         actions.append(
             SetBranch(
                 reason=f"bring {branch} up to {policy.source_branch}: more merged since it was cut",

@@ -212,6 +212,24 @@ class ReleasePolicy(PolicyModel):
         found = next((c for c in self.categories if c.catch_all), None)
         return found or Category(name="other", title="Other changes")
 
+    def directory_roots(self, category: Category, path: str) -> str | None:
+        """The directory through which a plain directory pattern of `category` covers `path`.
+
+        None when no pattern covers it as a plain directory (a glob, or a file pattern).
+        """
+        for pattern in category.paths:
+            if any(ch in pattern for ch in "*?") or not pattern.endswith("/"):
+                continue
+            core = pattern.strip("/")
+            anchored = pattern.startswith("/") or "/" in core
+            wrapped = f"/{path}"
+            index = wrapped.find(f"/{core}/")
+            while index >= 0:
+                if index == 0 or not anchored:
+                    return path[: index + len(core)]
+                index = wrapped.find(f"/{core}/", index + 1)
+        return None
+
     @property
     def has_path_categories(self) -> bool:
         """Whether any category is chosen by path (so unlabelled PRs need their files)."""

@@ -135,6 +135,9 @@ class Comparison(Frozen):
     html_url: str = ""
     # Every path the range changes (renames: both names); None when not read or cut at 300.
     files: tuple[str, ...] | None = None
+    # The changelog path categories each in-range commit touches (commits listed by path);
+    # None when not read. A commit in no listed category is absent.
+    commit_categories: dict[str, tuple[str, ...]] | None = None
 
 
 class Snapshot(Frozen):

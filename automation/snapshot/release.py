@@ -118,13 +118,15 @@ def _is_train_ref(policy: ReleasePolicy, ref: str) -> bool:
 
 def read_comparison(
     repo: Repository, base: str, head: str
-) -> tuple[Comparison, dt.datetime | None]:
+) -> tuple[Comparison, dt.datetime | None, bool]:
     """GET /repos/{owner}/{repo}/compare/{base}...{head}, every page of commits.
 
-    Returns the comparison and the merge base's committer date (None when unknown).
+    Returns the comparison, the merge base's committer date (None when unknown), and whether
+    any commit in the range is a merge commit (two parents).
     """
     path = _api_path(repo, f"/compare/{quote(base)}...{quote(head)}")
     shas: list[str] = []
+    merges = False
     first: Json | None = None
     page = 1
     while True:
@@ -136,6 +138,7 @@ def read_comparison(
         first = first or data
         commits = [c for c in data.get("commits") or () if isinstance(c, dict)]
         shas.extend(str(c["sha"]) for c in commits)
+        merges = merges or any(len(c.get("parents") or ()) > 1 for c in commits)
         total = int(first.get("total_commits") or 0)
         if not commits or len(shas) >= total:
             break
@@ -164,7 +167,7 @@ def read_comparison(
         html_url=str(first.get("html_url") or ""),
         files=files,
     )
-    return comparison, base_date
+    return comparison, base_date, merges
 
 
 def read_merged_pulls(
@@ -231,27 +234,29 @@ def collect_release(
     call = call_train(policy, now, shipped)
     if not full and not call.due:
         return snapshot
-    if (
-        merged is not None
-        and merged.merged_at is not None
-        and (
-            latest is None or latest.published_at is None or merged.merged_at >= latest.published_at
-        )
+    if merged is not None and (
+        latest is None
+        or latest.tag == policy.tag_name(train_day(policy, merged))
+        or (merged.merged_at or now) >= (latest.published_at or now)
     ):
-        # The merged train branch's tip: right whether the PR was merged, squashed or rebased.
+        # The merged train branch's tip: right whether the train PR was merged with a merge
+        # commit, squashed or rebased (a tag on a squash commit shares no history with main).
         base = merged.head_sha or policy.release_base
     elif latest is not None:
-        base = latest.tag
+        base = latest.tag  # a release made by hand after the last train
     else:
         base = policy.release_base
-    comparison, base_date = read_comparison(repo, base, policy.source_branch)
+    comparison, base_date, has_merge_commits = read_comparison(repo, base, policy.source_branch)
     snapshot = snapshot.model_copy(update={"comparison": comparison})
     if not comparison.commit_shas:
         return snapshot
     times = [t for t in (base_date, shipped) if t is not None]
     cutoff = min(times) - SKEW if times else None
     shipped_pulls = read_merged_pulls(repo, policy, set(comparison.commit_shas), cutoff)
-    shipped_pulls = [_with_files(repo, policy, comparison, p) for p in shipped_pulls]
+    shipped_pulls, comparison = _categorize_by_paths(
+        repo, policy, comparison, has_merge_commits, shipped_pulls, cutoff
+    )
+    snapshot = snapshot.model_copy(update={"comparison": comparison})
     pulls = {p.number: p for p in trains}
     current = open_train(policy, snapshot)
     if current is not None and call.departure is not None:
@@ -269,15 +274,84 @@ def collect_release(
     )
 
 
-def _with_files(
-    repo: Repository, policy: ReleasePolicy, comparison: Comparison, pull: PullRequest
-) -> PullRequest:
-    """Read a PR's files only when no label places it and its paths could matter."""
-    if not policy.has_path_categories or policy.category_by_labels(pull.labels) is not None:
-        return pull
-    if comparison.files is not None and policy.category_by_paths(comparison.files) is None:
-        return pull  # nothing in the whole range touches a path category
-    return pull.model_copy(update={"files": read_files(repo, pull.number)})
+def _categorize_by_paths(
+    repo: Repository,
+    policy: ReleasePolicy,
+    comparison: Comparison,
+    has_merge_commits: bool,
+    pulls: list[PullRequest],
+    cutoff: dt.datetime | None,
+) -> tuple[list[PullRequest], Comparison]:
+    """Give unlabelled PRs what path categories need, in the fewest requests.
+
+    Either each unlabelled PR's files (one GET each), or, when cheaper and exact, one
+    commits-by-path listing per category directory the range touches: a squash-merged PR's
+    merge commit is listed under a directory exactly when the PR changes a file there.
+    """
+    unlabelled = [p for p in pulls if policy.category_by_labels(p.labels) is None]
+    if not unlabelled or not policy.has_path_categories:
+        return pulls, comparison
+    files = comparison.files
+    if files is not None and policy.category_by_paths(files) is None:
+        return pulls, comparison  # nothing in the whole range touches a path category
+    directories = _category_directories(policy, files)
+    if (
+        directories is None
+        or cutoff is None  # a first release: the listing would run back to the beginning
+        or has_merge_commits  # a merge commit's PR changes sit in commits no PR names
+        or len(directories) >= len(unlabelled)
+    ):
+        return _with_files(repo, pulls, {p.number for p in unlabelled}), comparison
+    in_range = set(comparison.commit_shas)
+    named = {p.merge_commit_sha for p in pulls}
+    touched: dict[str, list[str]] = {}
+    for directory, category in sorted(directories.items()):
+        listed = repo.get_commits(sha=comparison.head_sha, path=directory, since=cutoff)
+        for data in raws(listed):
+            commit = str(data.get("sha"))
+            if commit not in in_range:
+                continue
+            if commit not in named:
+                # A direct push or a rebased PR's earlier commit: the listing cannot say
+                # which PR it belongs to, so read the PRs' own files instead.
+                return _with_files(repo, pulls, {p.number for p in unlabelled}), comparison
+            names = touched.setdefault(commit, [])
+            if category not in names:
+                names.append(category)
+    return pulls, comparison.model_copy(
+        update={"commit_categories": {k: tuple(v) for k, v in touched.items()}}
+    )
+
+
+def _category_directories(
+    policy: ReleasePolicy, files: tuple[str, ...] | None
+) -> dict[str, str] | None:
+    """Each directory the range touches through a category's directory pattern -> category.
+
+    None when that cannot be exact: the range's file list was cut, or a touched file falls
+    in a category only through a glob or file pattern.
+    """
+    if files is None:
+        return None
+    directories: dict[str, str] = {}
+    for category in policy.categories:
+        if not category.paths:
+            continue
+        for path in files:
+            if not category.matches_paths([path]):
+                continue
+            directory = policy.directory_roots(category, path)
+            if directory is None:
+                return None
+            directories.setdefault(directory, category.name)
+    return directories
+
+
+def _with_files(repo: Repository, pulls: list[PullRequest], numbers: set[int]) -> list[PullRequest]:
+    return [
+        p.model_copy(update={"files": read_files(repo, p.number)}) if p.number in numbers else p
+        for p in pulls
+    ]
 
 
 __all__ = ["collect_release", "train_pulls"]
