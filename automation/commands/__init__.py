@@ -13,3 +13,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 
 # Each feature appends its registrar here, e.g. `from automation.commands.oncall import add`.
 COMMAND_GROUPS: list[Registrar] = []
+
+from automation.commands.release import add as _add_release  # noqa: E402
+
+COMMAND_GROUPS.append(_add_release)
