@@ -315,3 +315,17 @@ def test_merge_commits_fall_back_to_each_prs_files(github: GitHubMock, run_env: 
     assert fake.commit_listings == []
     prompts = changelog_of(fake.pulls[max(fake.pulls)]["body"]).split("### Prompts")[1]
     assert "[#310]" in prompts.split("\n### ")[0]
+
+
+def test_an_ordinary_merge_reads_two_things_and_writes_nothing(
+    github: GitHubMock, run_env: Any
+) -> None:
+    fake = FakeRepo(github)
+    last_week(fake, merged=3)
+    payload = webhook_payload("pull_request.closed")
+    payload["pull_request"].update(number=302)
+    payload["number"] = 302
+    payload["repository"]["full_name"] = REPO
+    assert run_env("pull_request", payload, "2026-11-24T15:30:00Z") == 0
+    assert github.writes() == []
+    assert github.count() == 2  # latest release, train PRs: the train itself is cron's
