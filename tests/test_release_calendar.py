@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automation.planners.release import (
     blocked,
@@ -12,8 +15,14 @@ from automation.planners.release import (
     latest_departure,
     next_departure,
 )
+from automation.policy.oncall import WEEKDAYS
 from automation.policy.release import Blackout, Freeze, ReleasePolicy
-from tests.release_helpers import t
+from tests.release_helpers import UTC, t
+
+
+def local_date(policy: ReleasePolicy, at: dt.datetime) -> dt.date:
+    return at.astimezone(ZoneInfo(policy.timezone)).date()
+
 
 LONDON = ReleasePolicy(timezone="Europe/London", weekdays=("tuesday",), time=dt.time(15, 0))
 HOLIDAYS = LONDON.model_copy(
@@ -170,3 +179,61 @@ def test_latest_departure_compares_in_utc_across_dst() -> None:
     # 14:30 UTC on a July Tuesday is 15:30 BST: that day's train has left.
     found = latest_departure(LONDON, t("2026-07-14T14:30"))
     assert found is not None and found.slot == dt.date(2026, 7, 14)
+
+
+ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    weekdays=st.sets(st.sampled_from(WEEKDAYS), min_size=1),
+    hour=st.integers(0, 23),
+    minute=st.sampled_from((0, 15, 30, 45)),
+    every=st.integers(1, 3),
+    catch_up=st.booleans(),
+    at=st.datetimes(
+        min_value=dt.datetime(2026, 1, 1),
+        max_value=dt.datetime(2027, 12, 31),
+        timezones=st.just(UTC),
+    ),
+)
+def test_calendar_properties(
+    zone: str,
+    weekdays: set[str],
+    hour: int,
+    minute: int,
+    every: int,
+    catch_up: bool,
+    at: dt.datetime,
+) -> None:
+    policy = HOLIDAYS.model_copy(
+        update={
+            "timezone": zone,
+            "weekdays": tuple(sorted(weekdays)),
+            "time": dt.time(hour, minute),
+            "every_weeks": every,
+            "anchor": dt.date(2026, 1, 6),
+            "catch_up": catch_up,
+        }
+    )
+    before = latest_departure(policy, at)
+    after = next_departure(policy, at)
+    assert after is not None and after.at > at
+    assert before is not None and before.at <= at
+    for departure in (before, after):
+        # A train never leaves on a blocked day, and leaves at the policy's local time.
+        assert blocked(policy, departure.day) is None
+        local = departure.at.astimezone(ZoneInfo(zone))
+        assert local.date() == departure.day
+        assert departure.caught_up == (departure.day != departure.slot)
+        if not catch_up:
+            assert not departure.caught_up
+    # Nothing leaves strictly between the two.
+    middle = latest_departure(policy, after.at - dt.timedelta(seconds=1))
+    assert middle is not None and middle.at <= at
+    # Due exactly when the latest departure is after the last shipment.
+    assert call_train(policy, at, before.at - dt.timedelta(seconds=1)).due == (
+        blocked(policy, local_date(policy, at)) is None
+    )
+    assert not call_train(policy, at, before.at).due
