@@ -383,3 +383,14 @@ def test_policy_without_captain_or_signoffs_requests_nobody() -> None:
 
 def test_policies_replace_keeps_other_files() -> None:
     assert dataclasses.replace(policies()).release == policies().release
+
+
+def test_people_text_too_long_for_any_changelog_is_left_alone() -> None:
+    opened, pr = _opened_train(body_extra=False)
+    pr = pr.model_copy(update={"body": "N" * 65_000 + pr.body})
+    snap = opened.model_copy(
+        update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
+    )
+    plan = plan_release(policies(), snap, t("2026-11-25T09:00"))
+    assert plan.actions == ()
+    assert plan.notes[-1].startswith(f"train PR #{pr.number}: the text around the generated")

@@ -678,6 +678,14 @@ def _train_actions(
             )
         )
     body = merge_body(current.body, section)
+    if len(body) > GITHUB_BODY_LIMIT:
+        # Only people's text can be this long; cutting it would lose what they wrote.
+        notes.append(
+            f"train PR #{current.number}: the text around the generated section leaves no "
+            f"room for the changelog within GitHub's {GITHUB_BODY_LIMIT:,} characters; "
+            "shorten it and the next run updates the PR"
+        )
+        body = current.body
     missing_labels = tuple(x for x in policy.labels if x not in current.labels)
     if body != current.body or title != current.title or missing_labels:
         actions.append(
