@@ -50,6 +50,18 @@ FEATURES: dict[str, Feature] = {
         "automation.snapshot.release:collect_release",
         "automation.planners.release:plan_release",
     ),
+    "ownership": Feature(
+        "ownership",
+        "require CODEOWNERS owners' approval for protected paths; report the owner-approval check",
+        "automation.snapshot.ownership:collect_ownership",
+        "automation.planners.ownership:plan_ownership",
+    ),
+    "digest": Feature(
+        "digest",
+        "one issue per ISO week with the operating figures and the merge audit",
+        "automation.snapshot.digest:collect_digest",
+        "automation.planners.digest:plan_digest",
+    ),
 }
 
 

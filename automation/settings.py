@@ -64,10 +64,6 @@ def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
         raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes")
-
-
 def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from GitHub Actions' variables, then apply non-None overrides."""
     env = os.environ if env is None else env
@@ -83,9 +79,7 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         "event_path": env.get("GITHUB_EVENT_PATH") or None,
         "step_summary": env.get("GITHUB_STEP_SUMMARY") or None,
         "policies_dir": env.get("DATAFACE_OPS_POLICIES") or "policies",
-        "dry_run": _flag(env, "DATAFACE_OPS_DRY_RUN"),
-        "max_writes": _int_or_none(env, "DATAFACE_OPS_MAX_WRITES"),
-        "pacing": not _flag(env, "DATAFACE_OPS_NO_PACING"),
+        "pacing": env.get("DATAFACE_OPS_NO_PACING") != "1",
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     api = str(values["api_url"])

@@ -17,3 +17,14 @@ COMMAND_GROUPS: list[Registrar] = []
 from automation.commands.release import add as _add_release  # noqa: E402
 
 COMMAND_GROUPS.append(_add_release)
+
+from automation.commands.docs import add as _add_docs  # noqa: E402
+
+COMMAND_GROUPS.append(_add_docs)
+
+from automation.commands.audit import add as _add_audit  # noqa: E402
+
+COMMAND_GROUPS.append(_add_audit)
+from automation.commands.codeowners import add as _add_codeowners  # noqa: E402
+
+COMMAND_GROUPS.append(_add_codeowners)

@@ -37,6 +37,9 @@ class IssueEvent(Frozen):
     created_at: dt.datetime
     label: str | None = None
     assignee: str | None = None
+    # review_requested / review_request_removed: who was asked (a login or a team slug).
+    requested_reviewer: str | None = None
+    requested_team: str | None = None
 
 
 class Issue(Frozen):
@@ -140,6 +143,15 @@ class Comparison(Frozen):
     commit_categories: dict[str, tuple[str, ...]] | None = None
 
 
+class CodeownersFile(Frozen):
+    """The CODEOWNERS GitHub would use at `ref` (path None: there is none)."""
+
+    ref: str
+    path: str | None = None
+    text: str = ""
+    problem: str | None = None  # why it could not be read (the check then fails closed)
+
+
 class Snapshot(Frozen):
     """Everything the planners may look at, read at `taken_at`."""
 
@@ -155,6 +167,12 @@ class Snapshot(Frozen):
     comparison: Comparison | None = None
     team_members: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     collaborators: tuple[str, ...] | None = None
+    # CODEOWNERS as read from the PRs' base commits (never their heads), one per base sha.
+    codeowners: tuple[CodeownersFile, ...] = ()
+
+    def codeowners_at(self, ref: str) -> CodeownersFile | None:
+        """Return the CODEOWNERS read at this commit, if it was read."""
+        return next((c for c in self.codeowners if c.ref == ref), None)
 
     def issue(self, number: int) -> Issue | None:
         """Return the issue or PR with this number."""
