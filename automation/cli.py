@@ -199,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The GitHub Actions entry point: route the event, then apply the features it names."""
     import dataclasses
 
-    from automation import engine
+    from automation import engine, features
     from automation.events import event_from_actions
     from automation.routing import route
 
@@ -212,6 +212,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     ):
         settings = dataclasses.replace(settings, dry_run=True)
     chosen = route(event, engine.resolve_features(args.features) if args.features else ())
+    chosen = dataclasses.replace(
+        chosen, features=tuple(f for f in chosen.features if f in features.FEATURES)
+    )
     log.info("event %s -> features %s", event.key, ", ".join(chosen.features) or "none")
     if not chosen.features:
         print(f"{event.key}: no feature subscribes to this event; nothing to do")

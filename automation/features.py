@@ -62,6 +62,24 @@ FEATURES: dict[str, Feature] = {
         "automation.snapshot.digest:collect_digest",
         "automation.planners.digest:plan_digest",
     ),
+    "triage": Feature(
+        "triage",
+        "label, assign and comment on eval regressions; escalate past the SLA",
+        "automation.snapshot.triage:collect_triage",
+        "automation.planners.triage:plan_triage",
+    ),
+    "oncall": Feature(
+        "oncall",
+        "keep the pinned on-call issue current and hand regressions to the new on-call",
+        "automation.snapshot.triage:collect_oncall",
+        "automation.planners.oncall:plan_oncall",
+    ),
+    "stale": Feature(
+        "stale",
+        "warn, then close, backlog items no person touches; un-stale on a person's activity",
+        "automation.snapshot.stale:collect_stale",
+        "automation.planners.stale:plan_stale",
+    ),
 }
 
 

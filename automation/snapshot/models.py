@@ -34,6 +34,7 @@ class IssueEvent(Frozen):
 
     event: str
     actor: str
+    actor_is_bot: bool = False
     created_at: dt.datetime
     label: str | None = None
     assignee: str | None = None
@@ -169,6 +170,8 @@ class Snapshot(Frozen):
     collaborators: tuple[str, ...] | None = None
     # CODEOWNERS as read from the PRs' base commits (never their heads), one per base sha.
     codeowners: tuple[CodeownersFile, ...] = ()
+    # The numbers an event named (None: a scheduled sweep read everything it needs).
+    subjects: tuple[int, ...] | None = None
 
     def codeowners_at(self, ref: str) -> CodeownersFile | None:
         """Return the CODEOWNERS read at this commit, if it was read."""
