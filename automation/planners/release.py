@@ -7,7 +7,7 @@ datetimes sharing a ZoneInfo compare by wall clock and ignore the offset across 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -346,7 +346,7 @@ def _group(entries: Sequence[tuple[Category, dict[str, Any]]]) -> list[dict[str,
     return list(groups.values())
 
 
-def fit(render_with: Any, count: int, limit: int) -> tuple[str, int]:
+def fit(render_with: Callable[[int], str], count: int, limit: int) -> tuple[str, int]:
     """Render with as many of `count` entries as fit in `limit` characters; return (text, n)."""
     text = render_with(count)
     if len(text) <= limit:
@@ -448,7 +448,7 @@ def captain_at(policies: Policies, at: dt.datetime) -> str | None:
         return None
 
 
-def _reviewers_missing(
+def reviewers_missing(
     policies: Policies, pull: PullRequest | None, captain: str | None, bot: str
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Logins and team slugs to ask, minus those asked already or who have reviewed."""
@@ -636,7 +636,7 @@ def _train_actions(
     )
     title = policy.title(day)
     captain = captain_at(policies, departure.at)
-    reviewers, teams = _reviewers_missing(policies, current, captain, snapshot.bot_login)
+    reviewers, teams = reviewers_missing(policies, current, captain, snapshot.bot_login)
     count = f"{len(pulls)} PR{'s' if len(pulls) != 1 else ''}"
     notes.append(f"train {day}: {count} merged since {since} ({why})")
     if current is None:

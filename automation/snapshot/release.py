@@ -16,7 +16,7 @@ from urllib.parse import quote
 from github import GithubException
 
 from automation.planners.release import (
-    _reviewers_missing,
+    reviewers_missing,
     call_train,
     captain_at,
     last_merged_train,
@@ -261,7 +261,7 @@ def collect_release(
     current = open_train(policy, snapshot)
     if current is not None and call.departure is not None:
         captain = captain_at(policies, call.departure.at)
-        logins, teams = _reviewers_missing(policies, current, captain, snapshot.bot_login)
+        logins, teams = reviewers_missing(policies, current, captain, snapshot.bot_login)
         if logins or teams:
             reviews = tuple(
                 review_from_json(d) for d in raws(repo.get_pull(current.number).get_reviews())
