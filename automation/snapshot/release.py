@@ -16,12 +16,12 @@ from urllib.parse import quote
 from github import GithubException
 
 from automation.planners.release import (
-    reviewers_missing,
     call_train,
     captain_at,
     last_merged_train,
     last_shipped,
     open_train,
+    reviewers_missing,
     train_day,
     train_pulls,
 )
