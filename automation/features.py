@@ -44,6 +44,12 @@ def _load(target: str) -> object:
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
 FEATURES: dict[str, Feature] = {
+    "release": Feature(
+        "release",
+        "release trains on a cadence: one train PR with a changelog, then the tag and release",
+        "automation.snapshot.release:collect_release",
+        "automation.planners.release:plan_release",
+    ),
     "ownership": Feature(
         "ownership",
         "require CODEOWNERS owners' approval for protected paths; report the owner-approval check",

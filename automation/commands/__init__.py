@@ -9,9 +9,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from automation.commands import audit, codeowners, docs, oncall, stale
+from automation.commands import audit, codeowners, docs, oncall, release, stale
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # One registrar per feature command group, in the order `--help` lists them.
-COMMAND_GROUPS: list[Registrar] = [oncall.add, stale.add, codeowners.add, docs.add, audit.add]
+COMMAND_GROUPS: list[Registrar] = [
+    oncall.add,
+    stale.add,
+    release.add,
+    codeowners.add,
+    docs.add,
+    audit.add,
+]

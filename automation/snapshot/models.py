@@ -137,6 +137,11 @@ class Comparison(Frozen):
     total_commits: int = 0
     commit_shas: tuple[str, ...] = ()
     html_url: str = ""
+    # Every path the range changes (renames: both names); None when not read or cut at 300.
+    files: tuple[str, ...] | None = None
+    # The changelog path categories each in-range commit touches (commits listed by path);
+    # None when not read. A commit in no listed category is absent.
+    commit_categories: dict[str, tuple[str, ...]] | None = None
 
 
 class CodeownersFile(Frozen):
