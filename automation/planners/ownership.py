@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Literal
 
 from automation.codeowners import Codeowners, parse
 from automation.plan import Action, Plan, RequestReviewers, UpsertCheckRun
+from automation.rendering import render_shipped
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
-
     from automation.policy.loader import Policies
     from automation.policy.ownership import ProtectedPath
     from automation.snapshot.models import CodeownersFile, PullRequest, Review, Snapshot
@@ -354,23 +353,9 @@ def _parse_cached(text: str) -> Codeowners:
 # --------------------------------------------------------------------------- rendering
 
 
-@lru_cache(maxsize=1)
-def _templates() -> Environment:
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(
-        loader=PackageLoader("automation", "templates"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render(name: str, **context: object) -> str:
     """Render a shipped template."""
-    return _templates().get_template(name).render(**context).strip() + "\n"
+    return render_shipped(name, **context).strip() + "\n"
 
 
 # --------------------------------------------------------------------------- planning

@@ -9,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from automation.plan import (
     Action,
@@ -26,6 +23,7 @@ from automation.plan import (
 )
 from automation.policy.oncall import WEEKDAYS
 from automation.policy.release import Category, ReleasePolicy, parse_name
+from automation.rendering import render_shipped
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
@@ -274,23 +272,9 @@ def categorize(
 # --- bodies --------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _templates() -> Environment:
-    # Shipped templates, not policy text: a plain environment; StrictUndefined still turns
-    # a typo into an error in the tests rather than a blank in a PR.
-    return Environment(
-        loader=PackageLoader("automation", "templates"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render(name: str, **context: Any) -> str:
     """Render one of the shipped release templates."""
-    return _templates().get_template(name).render(**context)
+    return render_shipped(name, **context)
 
 
 def _inline(text: str) -> str:
