@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,6 @@ from automation.cli import main
 from automation.policy.loader import load_policy_dir
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
-
-
-@pytest.fixture
-def policy_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
 
 
 def test_shipped_ownership_policy() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,23 +9,9 @@ import pytest
 from automation.policy.loader import PolicyError, load_policy_dir
 from automation.snapshot.stale import activity_from_timeline
 from tests.github_api import checker
+from tests.policy_files import edit_policy
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
-
-
-@pytest.fixture
-def policy_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> int:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    line = text[: text.index(old)].count("\n") + 1
-    path.write_text(text.replace(old, new, 1))
-    return line
 
 
 def test_shipped_stale_policy() -> None:
@@ -114,7 +99,7 @@ def test_shipped_stale_policy() -> None:
 def test_broken_stale_file_names_file_line_and_field(
     policy_copy: Path, old: str, new: str, expected: str
 ) -> None:
-    line = _edit(policy_copy / "stale.yaml", old, new)
+    line = edit_policy(policy_copy / "stale.yaml", old, new)
     with pytest.raises(PolicyError) as caught:
         load_policy_dir(policy_copy)
     problems = [str(p) for p in caught.value.problems]
