@@ -6,10 +6,12 @@ import dataclasses
 import datetime as dt
 import itertools
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pydantic
 import pytest
+import yaml
 
 from automation import cli
 from automation.docs import (
@@ -21,7 +23,7 @@ from automation.docs import (
     schedule_anchor,
 )
 from automation.policy.base import PolicyModel
-from automation.policy.loader import load_policy_dir
+from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.release import ReleasePolicy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -307,3 +309,170 @@ def test_digest_template_runbook_links_are_checked() -> None:
         "change-operating-model.md",
         "release-train.md",
     }
+
+
+def _section(text: str, heading: str) -> str:
+    """The rendered `## heading` section, up to the next `## ` heading."""
+    start = text.index(f"\n## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
+def _percent(value: Decimal) -> str:
+    return f"{float(value) * 100:g}%"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> tuple[Policies, str]:
+    policies = load_policy_dir(ROOT / "policies")
+    return policies, render_operating_model(policies, NOW)
+
+
+def test_triage_section_shows_the_policy_values(shipped: tuple[Policies, str]) -> None:
+    policies, text = shipped
+    triage = policies.triage
+    section = _section(text, "Eval regression triage")
+    prefix = triage.labels.severity_prefix
+    assert "Also set in" not in section
+    # Recognition: labels, title pattern, the form's headings.
+    for label in triage.recognise.labels:
+        assert f"`{label}`" in section
+    assert f"matches the regular expression `{triage.recognise.title_pattern}`" in section
+    assert "`### Eval suite` and `### Metric` headings" in section
+    # Every form field: its label and whether it is required.
+    for spec in triage.fields:
+        row = f"| `{spec.key}` | {spec.label} | "
+        assert row in section
+        line = next(line for line in section.splitlines() if line.startswith(row))
+        assert line.endswith(f"| {'yes' if spec.required else 'no'} |")
+    # Severity thresholds per metric family, with the direction that is worse.
+    for family in triage.metrics:
+        worse = "lower" if family.better == "higher" else "higher"
+        assert f"**{family.name}**: " in section
+        assert f"; {worse} is worse." in section
+        for threshold in family.thresholds:
+            absolute = "-" if threshold.absolute is None else str(threshold.absolute)
+            relative = "-" if threshold.relative is None else _percent(threshold.relative)
+            assert f"| `{prefix}{threshold.severity}` | {absolute} | {relative} |" in section
+    # The same, read straight from the shipped YAML: the quality family's worst threshold.
+    raw = yaml.safe_load((ROOT / "policies/triage.yaml").read_text(encoding="utf-8"))
+    quality = next(m for m in raw["metrics"] if m["name"] == "quality")
+    worst = quality["thresholds"][0]
+    row = (
+        f"| `{prefix}{worst['severity']}` | {worst['absolute']:g} | {worst['relative'] * 100:g}% |"
+    )
+    assert row in section
+    assert f"family matches is `{prefix}{triage.default_severity}`" in section
+    # Area rules, assignment and SLA per severity, acknowledgement.
+    for rule in triage.areas:
+        assert f"| {rule.area} | " in section
+        if rule.assignee:
+            assert f"| @{rule.assignee} |" in section
+    assert f"failing that, `{triage.default_area}`." in section
+    names = {
+        "area-owner": "the area owner",
+        "on-call": f"the on-call of `{triage.rotation}`",
+        "both": f"the area owner and the on-call of `{triage.rotation}`",
+    }
+    for severity, hours in triage.sla_hours.items():
+        who = names[triage.assign_rule(severity)]
+        assert f"| `{prefix}{severity}` | {hours} hours | {who} |" in section
+    assert (
+        f"acknowledged when the `{triage.acknowledgement.label}` label is on it or a current "
+        "assignee has commented on it." in section
+    )
+    # Escalation mentions, duplicates, the runbook link.
+    rotation = policies.oncall.rotation(triage.rotation)
+    assert rotation is not None
+    secondary = rotation.secondary
+    assert f"mentioning the secondary on call (rotation `{secondary}`)" in section
+    assert f"labelled `{triage.labels.duplicate}` and stays open" in section
+    assert "[eval-regression.md](runbooks/eval-regression.md)" in section
+    assert f"/blob/<default branch>/{triage.runbook}`" in section
+
+
+def test_oncall_section_shows_overrides_secondary_and_handoff(
+    shipped: tuple[Policies, str],
+) -> None:
+    policies, text = shipped
+    oncall = policies.oncall
+    section = _section(text, "On call")
+    assert "Also set" not in section
+    primary = oncall.rotation("ai-primary")
+    assert primary is not None
+    assert f"- Secondary: the on-call of rotation `{primary.secondary}`;" in section
+    assert "- Used by: the secondary of `ai-primary`" in section
+    cover = next(o for o in primary.overrides if o.kind == "cover")
+    assert (
+        f"| {cover.start:%Y-%m-%d %H:%M} | {cover.end:%Y-%m-%d %H:%M} | @{cover.member} covers "
+        f"for @{cover.replaces}, while @{cover.replaces} would be on call | {cover.reason} |"
+    ) in section
+    vacation = next(o for o in primary.overrides if o.kind == "vacation")
+    assert (
+        f"| {vacation.start.isoformat()} | {vacation.end.isoformat()} (inclusive) | "
+        f"@{vacation.member} is away" in section
+    )
+    handoff = oncall.handoff
+    assert handoff is not None
+    assert f"keeps the pinned `{handoff.issue_label}` issue current" in section
+    assert f"titled `{handoff.issue_title}: @<primary>`" in section
+    assert "is handed over to the new\non-call" in section
+    # The schedule tables are still there.
+    assert "| on call from (Europe/London) | UTC | who |" in section
+
+
+def test_ownership_section_shows_each_group(shipped: tuple[Policies, str]) -> None:
+    policies, text = shipped
+    ownership = policies.ownership
+    section = _section(text, "Review standard")
+    assert "Also set" not in section
+    assert f"`{ownership.check_name}` check" in section
+    for group in ownership.protected:
+        paths = ", ".join(f"`{p}`" for p in group.paths)
+        author = "counts as one approval" if group.allow_author else "never counts"
+        push = "no longer count" if group.invalidate_on_push else "still count"
+        assert f"| {group.name} | {paths} | {group.approvals} | {author} | {push}" in section
+    assert ownership.request_reviews
+    assert "the automation asks the owners for a review" in section
+
+
+def test_sections_follow_other_policy_values() -> None:
+    from automation.policy.oncall import Layer
+
+    policies = load_policy_dir(ROOT / "policies")
+    triage = policies.triage.model_copy(
+        update={
+            "duplicates": policies.triage.duplicates.model_copy(update={"close": True}),
+            "acknowledgement": policies.triage.acknowledgement.model_copy(
+                update={"assignee_comment": False}
+            ),
+            "assign": {**policies.triage.assign, "sev2": "area-owner"},
+        }
+    )
+    layer = Layer(
+        name="weekend",
+        members=("tomas-silva", "lena-fischer"),
+        weekdays=("saturday", "sunday"),
+        from_time=dt.time(8, 0),
+    )
+    rotation = policies.oncall.rotations[0].model_copy(update={"layers": (layer,)})
+    oncall = policies.oncall.model_copy(
+        update={"rotations": (rotation, *policies.oncall.rotations[1:]), "handoff": None}
+    )
+    group = policies.ownership.protected[0].model_copy(
+        update={"allow_author": True, "invalidate_on_push": False, "approvals": 2}
+    )
+    ownership = policies.ownership.model_copy(
+        update={"protected": (group,), "request_reviews": False}
+    )
+    text = render_operating_model(
+        dataclasses.replace(policies, triage=triage, oncall=oncall, ownership=ownership), NOW
+    )
+    assert "labelled `duplicate` and closed as not planned" in text
+    assert "acknowledged when the `triaged` label is on it.\n" in text
+    assert "| `severity:sev2` | 24 hours | the area owner |" in text
+    assert "| weekend | @tomas-silva, @lena-fischer | Saturday, Sunday | 08:00-24:00 |" in text
+    assert "No handoff is configured" in text
+    assert "| mcp-and-tools | `dataface/ai/` | 2 | counts as one approval | still count |" in text
+    assert "The automation does not request reviews" in text
+    assert "Also set" not in text
