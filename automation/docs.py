@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from automation.planners.release import Departure
     from automation.policy.loader import Policies
     from automation.policy.oncall import Rotation
+    from automation.policy.release import Blackout, Freeze
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT = Path("docs/OPERATING_MODEL.md")
 RUNBOOKS = Path("docs/runbooks")
 HANDOFFS_SHOWN = 8
+TRAINS_SHOWN = 8
 
 _ANCHOR = re.compile(r"schedule-from: (\d{4}-\d{2}-\d{2})")
 # Any mention of a runbook: repository paths, blob URLs and links relative to docs/.
@@ -94,6 +97,37 @@ def handoffs(
         if not rows or rows[-1].member != member:
             rows.append(Handoff(local, member))
         week += 1
+    return rows
+
+
+@dataclass(frozen=True)
+class Train:
+    """One scheduled train: when it really leaves (None: held, no catch-up), and its captain."""
+
+    slot: dt.date
+    departure: Departure | None
+    captain: str | None
+    freeze: Freeze | None = None
+    blackout: Blackout | None = None
+
+
+def trains(policies: Policies, start: dt.date, count: int = TRAINS_SHOWN) -> list[Train]:
+    """The first `count` trains the cadence schedules on or after the local date `start`."""
+    from automation.planners.release import SEARCH_DAYS, captain_at, departure_of, is_train_day
+
+    policy = policies.release
+    rows: list[Train] = []
+    day = start
+    for _ in range(SEARCH_DAYS):
+        if len(rows) == count:
+            break
+        if is_train_day(policy, day):
+            departure = departure_of(policy, day)
+            freeze = next((f for f in policy.freezes if f.start <= day <= f.end), None)
+            blackout = next((b for b in policy.blackout_dates if b.date == day), None)
+            captain = captain_at(policies, departure.at) if departure is not None else None
+            rows.append(Train(day, departure, captain, freeze, blackout))
+        day += dt.timedelta(days=1)
     return rows
 
 
@@ -200,6 +234,8 @@ def other_fields(model: Any, *shown: str) -> str:
 
 def render_operating_model(policies: Policies, now: dt.datetime) -> str:
     """Render docs/OPERATING_MODEL.md from the policies; the schedule starts at `now`'s week."""
+    from automation.planners.release import signoffs
+
     anchor = schedule_anchor(now)
     context: dict[str, Any] = {
         "anchor": anchor,
@@ -211,6 +247,8 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "stale": policies.stale,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
+        "trains": trains(policies, anchor),
+        "signoffs": signoffs(policies),
         "expand": policies.owners.expand,
         "person": policies.owners.person,
     }
