@@ -24,7 +24,6 @@ from automation.docs import (
 )
 from automation.policy.base import PolicyModel
 from automation.policy.loader import Policies, load_policy_dir
-from automation.policy.release import ReleasePolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -230,24 +229,6 @@ def test_multi_week_shifts_list_only_real_handoffs() -> None:
         ("2026-12-21", "dev-patel"),
         ("2027-01-04", "sam-okafor"),
     ]
-
-
-def test_fields_a_section_does_not_know_are_still_rendered() -> None:
-    # Another developer adds freeze windows to the release model: the document shows them
-    # before anyone edits the release section template.
-    grown = pydantic.create_model(
-        "GrownReleasePolicy",
-        __base__=ReleasePolicy,
-        freezes=(tuple[str, ...], ()),
-    )
-    policies = load_policy_dir(ROOT / "policies")
-    release = grown(
-        **policies.release.model_dump(exclude={"freezes"}), freezes=("2026-12-21/2027-01-04",)
-    )
-    text = render_operating_model(dataclasses.replace(policies, release=release), NOW)
-    assert "Freeze calendar and other settings in `policies/release.yaml`:" in text
-    assert "freezes:\n- 2026-12-21/2027-01-04\n" in text
-    assert "no freeze windows are defined" not in text
 
 
 def test_protected_path_without_owner_is_flagged_in_the_document() -> None:
