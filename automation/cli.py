@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from automation.errors import UsageError
+
 if TYPE_CHECKING:
     from github.Repository import Repository
 
@@ -28,9 +30,7 @@ EXIT_BAD_INPUT = 2  # bad policy, event, settings or snapshot: nothing was writt
 
 log = logging.getLogger("dataface_ops")
 
-
-class UsageError(Exception):
-    """A problem with the input: one clear line, exit status 2."""
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "UsageError", "build_parser", "main"]
 
 
 Handler = Callable[[argparse.Namespace], int]

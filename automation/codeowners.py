@@ -495,7 +495,10 @@ def validate(
             problems.append(f"line {rule.line}: pattern {rule.pattern!r} matches no file")
     for pattern, expected in protected.items():
         rx = compile_pattern(pattern)
-        targets = [f for f in files if rx.fullmatch(f)] or [pattern.strip("/")]
+        # With no such file in the list, probe a path the pattern covers: a file inside it
+        # for a directory pattern (a trailing-slash rule never matches the bare directory).
+        probe = pattern.strip("/") + ("/x" if pattern.endswith("/") else "")
+        targets = [f for f in files if rx.fullmatch(f)] or [probe]
         want = _fold(expected)
         bad: list[str] = []
         for path in targets:

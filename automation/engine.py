@@ -117,6 +117,7 @@ def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
                 "comparison": merged.comparison or other.comparison,
                 "team_members": {**merged.team_members, **other.team_members},
                 "collaborators": merged.collaborators or other.collaborators,
+                "codeowners": merged.codeowners or other.codeowners,
             }
         )
     return merged

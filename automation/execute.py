@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
+from urllib.parse import quote
 
 import requests
 from github import (
@@ -207,17 +208,28 @@ def apply_request_reviewers(repo: Repository, action: RequestReviewers) -> str:
     return ""
 
 
+def _move_branch(repo: Repository, name: str, sha: str) -> None:
+    # Not repo.get_git_ref(...).edit(): a lazy GitRef keeps the URL of GET .../git/ref/{ref}
+    # (singular) and edit() would PATCH that, which GitHub does not serve. The update
+    # endpoint is PATCH /repos/{owner}/{repo}/git/refs/{ref}.
+    repo.requester.requestJsonAndCheck(
+        "PATCH",
+        f"{repo.url}/git/refs/heads/{quote(name)}",
+        input={"sha": sha, "force": True},
+    )
+
+
 def apply_set_branch(repo: Repository, action: SetBranch) -> str:
     """POST /repos/{owner}/{repo}/git/refs, or PATCH .../git/refs/heads/{branch}."""
     if action.exists:
-        repo.get_git_ref(f"heads/{action.name}").edit(action.sha, force=True)
+        _move_branch(repo, action.name, action.sha)
         return ""
     try:
         repo.create_git_ref(f"refs/heads/{action.name}", action.sha)
     except GithubException as exc:
         if exc.status != 422:  # 422: the branch exists already (a retried or raced create)
             raise
-        repo.get_git_ref(f"heads/{action.name}").edit(action.sha, force=True)
+        _move_branch(repo, action.name, action.sha)
         return "branch existed: moved it"
     return ""
 
@@ -246,6 +258,10 @@ def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> st
         )
     if action.labels:
         repo.get_issue(number).add_to_labels(*action.labels)
+    if action.reviewers or action.team_reviewers:
+        repo.get_pull(number).create_review_request(
+            reviewers=list(action.reviewers), team_reviewers=list(action.team_reviewers)
+        )
     return note or f"PR #{number}"
 
 

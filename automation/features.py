@@ -43,7 +43,44 @@ def _load(target: str) -> object:
 
 
 # Each feature adds its entry here; FEATURE_ORDER in routing.py decides the running order.
-FEATURES: dict[str, Feature] = {}
+FEATURES: dict[str, Feature] = {
+    "release": Feature(
+        "release",
+        "release trains on a cadence: one train PR with a changelog, then the tag and release",
+        "automation.snapshot.release:collect_release",
+        "automation.planners.release:plan_release",
+    ),
+    "ownership": Feature(
+        "ownership",
+        "require CODEOWNERS owners' approval for protected paths; report the owner-approval check",
+        "automation.snapshot.ownership:collect_ownership",
+        "automation.planners.ownership:plan_ownership",
+    ),
+    "digest": Feature(
+        "digest",
+        "one issue per ISO week with the operating figures and the merge audit",
+        "automation.snapshot.digest:collect_digest",
+        "automation.planners.digest:plan_digest",
+    ),
+    "triage": Feature(
+        "triage",
+        "label, assign and comment on eval regressions; escalate past the SLA",
+        "automation.snapshot.triage:collect_triage",
+        "automation.planners.triage:plan_triage",
+    ),
+    "oncall": Feature(
+        "oncall",
+        "keep the pinned on-call issue current and hand regressions to the new on-call",
+        "automation.snapshot.triage:collect_oncall",
+        "automation.planners.oncall:plan_oncall",
+    ),
+    "stale": Feature(
+        "stale",
+        "warn, then close, backlog items no person touches; un-stale on a person's activity",
+        "automation.snapshot.stale:collect_stale",
+        "automation.planners.stale:plan_stale",
+    ),
+}
 
 
 def get(name: str) -> Feature:

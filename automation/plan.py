@@ -182,12 +182,17 @@ class UpsertPullRequest(Action):
     body: str
     labels: tuple[str, ...] = ()
     number: int | None = None
+    # Review requests for a PR this action opens (its number is known only once it exists).
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
 
     def describe(self) -> str:
         target = (
             f"update PR #{self.number}" if self.number else f"open PR {self.head} -> {self.base}"
         )
-        return f"{target}: '{self.title}'"
+        who = [*self.reviewers, *(f"team {t}" for t in self.team_reviewers)]
+        asks = f", request review from {', '.join(who)}" if who else ""
+        return f"{target}: '{self.title}'{asks}"
 
 
 @dataclass(frozen=True)
@@ -399,8 +404,15 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             ),
         )
     if isinstance(action, SetBranch):
+        # An open PR from the branch follows it: its head is the branch's new tip.
+        pulls = tuple(
+            p.model_copy(update={"head_sha": action.sha})
+            if p.head_ref == action.name and p.state == "open"
+            else p
+            for p in snapshot.pulls
+        )
         return snapshot.model_copy(
-            update={"branches": {**snapshot.branches, action.name: action.sha}}
+            update={"branches": {**snapshot.branches, action.name: action.sha}, "pulls": pulls}
         )
     if isinstance(action, UpsertPullRequest):
         if action.number is not None:
@@ -431,6 +443,8 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             comments=(),
             reviews=(),
             files=(),
+            requested_reviewers=action.reviewers,
+            requested_teams=action.team_reviewers,
         )
         return snapshot.model_copy(update={"pulls": (*snapshot.pulls, pull)})
     if isinstance(action, CreateRelease):

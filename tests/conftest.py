@@ -1,1 +1,19 @@
+"""Shared fixtures: the contract-checked GitHub mock and writable copies of the policies."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
 from tests.github_api.fixtures import github  # noqa: F401
+from tests.policy_files import POLICIES
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped policies."""
+    target = tmp_path / "policies"
+    shutil.copytree(POLICIES, target)
+    return target

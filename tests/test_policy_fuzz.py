@@ -130,3 +130,13 @@ def test_validate_command_exits_0_or_2_without_traceback(
         assert all(
             line.startswith(str(directory)) or "problem(s)" in line for line in err.splitlines()
         )
+
+
+def test_found_by_fuzzing_mixed_naive_and_aware_override_times_are_a_located_problem() -> None:
+    """A number where a time belongs parses as an aware epoch time; the end is naive."""
+    texts = dict(TEXTS)
+    texts["oncall"] = TEXTS["oncall"].replace('start: "2026-12-10T00:00"', "start: 42", 1)
+    assert texts["oncall"] != TEXTS["oncall"]
+    with pytest.raises(PolicyError) as caught:
+        load_policies(lambda filename: texts.get(filename.removesuffix(".yaml")))
+    assert any("both as local times" in str(p) for p in caught.value.problems)

@@ -9,25 +9,9 @@ import pytest
 
 from automation.cli import main
 from automation.policy.loader import PolicyError, format_loc, load_policy_dir
+from tests.policy_files import edit_policy
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
-
-
-@pytest.fixture
-def policy_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped policies."""
-    target = tmp_path / "policies"
-    shutil.copytree(POLICIES, target)
-    return target
-
-
-def _edit(path: Path, old: str, new: str) -> int:
-    """Replace the first `old` in a file; return the 1-based line it was on."""
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    line = text[: text.index(old)].count("\n") + 1
-    path.write_text(text.replace(old, new, 1))
-    return line
 
 
 def test_shipped_policies_are_valid() -> None:
@@ -60,7 +44,7 @@ def test_validate_command_passes_on_shipped_policies(capsys: pytest.CaptureFixtu
 def test_broken_owners_file_names_file_line_and_field(
     policy_copy: Path, old: str, new: str, expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    line = _edit(policy_copy / "owners.yaml", old, new)
+    line = edit_policy(policy_copy / "owners.yaml", old, new)
     assert main(["validate", "--policies", str(policy_copy)]) == 2
     err = capsys.readouterr().err
     matching = [row for row in err.splitlines() if expected in row]
@@ -76,7 +60,7 @@ def test_broken_owners_file_names_file_line_and_field(
 def test_yaml_syntax_error_is_located(
     policy_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    line = _edit(policy_copy / "owners.yaml", "  - name: evals\n", "  - name: [evals\n")
+    line = edit_policy(policy_copy / "owners.yaml", "  - name: evals\n", "  - name: [evals\n")
     assert main(["validate", "--policies", str(policy_copy)]) == 2
     err = capsys.readouterr().err
     assert "owners.yaml:" in err and "YAML syntax error" in err
@@ -86,9 +70,9 @@ def test_yaml_syntax_error_is_located(
 
 def test_every_problem_is_reported_not_just_the_first(policy_copy: Path) -> None:
     owners = policy_copy / "owners.yaml"
-    _edit(owners, "members: [raj-iyer, tomas-silva]", "members: [raj-iyer, ghost-1]")
-    _edit(owners, "owners: [ops-council]", "owners: [nobody-team]")
-    _edit(owners, 'paths: ["apps/chat/"]', 'paths: ["!apps/chat/"]')
+    edit_policy(owners, "members: [raj-iyer, tomas-silva]", "members: [raj-iyer, ghost-1]")
+    edit_policy(owners, "owners: [ops-council]", "owners: [nobody-team]")
+    edit_policy(owners, 'paths: ["apps/chat/"]', 'paths: ["!apps/chat/"]')
     with pytest.raises(PolicyError) as caught:
         load_policy_dir(policy_copy)
     messages = [str(p) for p in caught.value.problems]
@@ -108,7 +92,7 @@ def test_missing_file_and_bad_top_level(policy_copy: Path) -> None:
 
 def test_validate_sends_no_request(policy_copy: Path, github: object) -> None:
     """`validate` never talks to GitHub, valid or not (the github mock records every call)."""
-    _edit(policy_copy / "owners.yaml", "owners: [evals]", "owners: [nobody]")
+    edit_policy(policy_copy / "owners.yaml", "owners: [evals]", "owners: [nobody]")
     assert main(["validate", "--policies", str(policy_copy)]) == 2
     assert main(["validate", "--policies", str(POLICIES)]) == 0
     assert len(github.calls) == 0  # type: ignore[attr-defined]

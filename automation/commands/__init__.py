@@ -9,11 +9,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from automation.commands import audit, codeowners, docs, oncall, release, serve, stale
+
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-# Each feature appends its registrar here, e.g. `from automation.commands.oncall import add`.
-COMMAND_GROUPS: list[Registrar] = []
-
-from automation.commands.serve import add as add_serve  # noqa: E402
-
-COMMAND_GROUPS.append(add_serve)
+# One registrar per feature command group, in the order `--help` lists them.
+COMMAND_GROUPS: list[Registrar] = [
+    oncall.add,
+    stale.add,
+    release.add,
+    codeowners.add,
+    docs.add,
+    audit.add,
+    serve.add,
+]

@@ -1,7 +1,8 @@
-"""policies/ownership.yaml: protected paths and the approvals they need."""
+"""policies/ownership.yaml: protected paths and the owner approvals they need."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -15,23 +16,89 @@ if TYPE_CHECKING:
 
 
 class ProtectedPath(PolicyModel):
-    """A path group whose changes need approval from its CODEOWNERS owners."""
+    """A path group whose changes need approval from their CODEOWNERS owners."""
 
     name: Slug
     paths: tuple[str, ...] = Field(min_length=1)
+    # Distinct owners who must approve every changed file of the group.
     approvals: int = Field(default=1, ge=1, le=10)
+    # The author never counts (GitHub's own rule), unless this says an owner's authorship
+    # counts as one approval: GitHub does not let authors approve their own PR.
+    allow_author: bool = False
+    # Like branch protection's "dismiss stale approvals": only approvals of the head count.
+    invalidate_on_push: bool = False
 
 
 class OwnershipPolicy(PolicyModel):
     """The owner-approval check."""
 
-    check_name: str = "owner-approval"
+    check_name: str = Field(default="owner-approval", min_length=1, max_length=100)
+    # Ask missing owners for a review (once: never someone already requested or reviewing).
+    request_reviews: bool = True
     protected: tuple[ProtectedPath, ...] = Field(min_length=1)
 
+    def groups_for(self, path: str) -> tuple[ProtectedPath, ...]:
+        """The protected groups one repo-relative path falls under (CODEOWNERS semantics)."""
+        from automation.codeowners import compile_pattern
+
+        return tuple(
+            group
+            for group in self.protected
+            if any(compile_pattern(anchored(p)).fullmatch(path) for p in group.paths)
+        )
+
     def cross_check(self, policies: Policies) -> Iterator[RefProblem]:
-        """Every protected path is a valid pattern."""
+        """Protected paths are valid patterns, unique, and owned by an area of owners.yaml."""
+        from automation.codeowners import generate, parse
+
+        seen: dict[str, int] = {}
+        for g_index, group in enumerate(self.protected):
+            if group.name in seen:
+                yield RefProblem(("protected", g_index, "name"), f"duplicate name '{group.name}'")
+            seen.setdefault(group.name, g_index)
+        generated = None
+        # owners.yaml reports its own bad patterns and owners; only check what generates.
+        with contextlib.suppress(ValueError):
+            generated = parse(generate(codeowners_areas(policies), ""))
         for g_index, group in enumerate(self.protected):
             for p_index, pattern in enumerate(group.paths):
                 problem = pattern_problem(pattern)
                 if problem:
                     yield RefProblem(("protected", g_index, "paths", p_index), problem)
+                    continue
+                if generated is None:
+                    continue
+                sample = sample_path(pattern)
+                if not generated.owners_of(sample):
+                    yield RefProblem(
+                        ("protected", g_index, "paths", p_index),
+                        f"no area of owners.yaml owns {pattern!r}: nobody could approve it",
+                    )
+
+
+def anchored(pattern: str) -> str:
+    """A protected directory pattern anchored at the root, as generated CODEOWNERS has it.
+
+    In CODEOWNERS a trailing slash alone does not anchor: `prompts/` would also cover
+    `docs/prompts/`. Protected paths mean the top-level directory, like `/prompts/`.
+    """
+    if pattern.endswith("/") and not pattern.startswith(("/", "**")):
+        return "/" + pattern
+    return pattern
+
+
+def sample_path(pattern: str) -> str:
+    """A path a protected pattern covers (a file inside it, for a directory pattern)."""
+    path = pattern.strip("/").replace("**/", "").replace("/**", "")
+    return f"{path}/x" if pattern.endswith("/") else path
+
+
+def codeowners_areas(
+    policies: Policies,
+) -> list[tuple[str, tuple[str, ...], tuple[str, ...], bool]]:
+    """owners.yaml areas as (name, patterns, CODEOWNERS handles, sensitive) for generate()."""
+    owners = policies.owners
+    return [
+        (area.name, area.paths, owners.codeowners_handles(area.owners), area.sensitive)
+        for area in owners.areas
+    ]

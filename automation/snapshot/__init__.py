@@ -3,6 +3,7 @@
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,
+    CodeownersFile,
     Comment,
     Comparison,
     Issue,
@@ -16,6 +17,7 @@ from automation.snapshot.models import (
 __all__ = [
     "ChangedFile",
     "CheckRun",
+    "CodeownersFile",
     "Comment",
     "Comparison",
     "Issue",

@@ -169,6 +169,7 @@ def event_from_json(data: Json) -> IssueEvent:
     return IssueEvent(
         event=str(data.get("event", "")),
         actor=_login(data.get("actor")),
+        actor_is_bot=_is_bot(data.get("actor")),
         created_at=parse_time(data.get("created_at")),
         label=str(label.get("name")) if isinstance(label, Mapping) else None,
         assignee=_login(assignee) if isinstance(assignee, Mapping) else None,

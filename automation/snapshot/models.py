@@ -34,9 +34,13 @@ class IssueEvent(Frozen):
 
     event: str
     actor: str
+    actor_is_bot: bool = False
     created_at: dt.datetime
     label: str | None = None
     assignee: str | None = None
+    # review_requested / review_request_removed: who was asked (a login or a team slug).
+    requested_reviewer: str | None = None
+    requested_team: str | None = None
 
 
 class Issue(Frozen):
@@ -133,6 +137,20 @@ class Comparison(Frozen):
     total_commits: int = 0
     commit_shas: tuple[str, ...] = ()
     html_url: str = ""
+    # Every path the range changes (renames: both names); None when not read or cut at 300.
+    files: tuple[str, ...] | None = None
+    # The changelog path categories each in-range commit touches (commits listed by path);
+    # None when not read. A commit in no listed category is absent.
+    commit_categories: dict[str, tuple[str, ...]] | None = None
+
+
+class CodeownersFile(Frozen):
+    """The CODEOWNERS GitHub would use at `ref` (path None: there is none)."""
+
+    ref: str
+    path: str | None = None
+    text: str = ""
+    problem: str | None = None  # why it could not be read (the check then fails closed)
 
 
 class Snapshot(Frozen):
@@ -150,6 +168,14 @@ class Snapshot(Frozen):
     comparison: Comparison | None = None
     team_members: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     collaborators: tuple[str, ...] | None = None
+    # CODEOWNERS as read from the PRs' base commits (never their heads), one per base sha.
+    codeowners: tuple[CodeownersFile, ...] = ()
+    # The numbers an event named (None: a scheduled sweep read everything it needs).
+    subjects: tuple[int, ...] | None = None
+
+    def codeowners_at(self, ref: str) -> CodeownersFile | None:
+        """Return the CODEOWNERS read at this commit, if it was read."""
+        return next((c for c in self.codeowners if c.ref == ref), None)
 
     def issue(self, number: int) -> Issue | None:
         """Return the issue or PR with this number."""

@@ -1,0 +1,94 @@
+"""`dataface-ops oncall now|schedule`: who is on call, from policies/oncall.yaml alone."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from automation.policy.oncall import OncallPolicy
+
+
+def _fmt(at: dt.datetime) -> str:
+    return f"{at.strftime('%a %Y-%m-%d %H:%M %Z')} ({at.astimezone(dt.UTC):%H:%M} UTC)"
+
+
+def _oncall(args: argparse.Namespace) -> OncallPolicy:
+    from automation.cli import _policies
+
+    return _policies(args).oncall
+
+
+def _weeks(value: str) -> int:
+    try:
+        weeks = int(value)
+    except ValueError:
+        weeks = 0
+    if not 1 <= weeks <= 52:
+        raise argparse.ArgumentTypeError(f"expected a number of weeks from 1 to 52, got {value!r}")
+    return weeks
+
+
+def _rotations(policy: OncallPolicy, wanted: str | None) -> list[str]:
+    names = [r.name for r in policy.rotations]
+    if wanted is None:
+        return names
+    if wanted not in names:
+        # KeyError: the CLI prints it as one line (exit 2) however the module was started.
+        raise KeyError(f"unknown rotation {wanted!r} (known: {', '.join(names)})")
+    return [wanted]
+
+
+def cmd_now(args: argparse.Namespace) -> int:
+    """Print who is on call at --at (default: now) in each rotation."""
+    from automation.cli import _now
+
+    policy = _oncall(args)
+    at = _now(args)
+    for name in _rotations(policy, args.rotation):
+        rotation = policy.rotation(name)
+        assert rotation is not None
+        secondary = policy.secondary_on_call(name, at)
+        print(
+            f"{name}: primary {policy.on_call(name, at)}, secondary {secondary or 'none'}; "
+            f"shift started {_fmt(rotation.shift_start(at))}, "
+            f"next handoff {_fmt(rotation.next_handoff(at))}"
+        )
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Print who is on call, span by span, for the next N weeks."""
+    from automation.cli import _now
+
+    policy = _oncall(args)
+    at = _now(args)
+    end = at + dt.timedelta(weeks=args.weeks)
+    for name in _rotations(policy, args.rotation):
+        print(f"{name}:")
+        for shift in policy.schedule(name, at, end):
+            print(
+                f"  {_fmt(shift.start)} -> {_fmt(shift.end)}: {shift.primary}"
+                f" (secondary {shift.secondary or 'none'})"
+            )
+    return 0
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `oncall now` and `oncall schedule`."""
+    from automation.cli import _parse_time
+
+    parser = sub.add_parser("oncall", help="who is on call (reads policies/oncall.yaml)")
+    osub = parser.add_subparsers(dest="oncall_command", metavar="SUBCOMMAND", required=True)
+    for name, handler, text in (
+        ("now", cmd_now, "who is on call now (or at --at)"),
+        ("schedule", cmd_schedule, "who is on call for the next weeks"),
+    ):
+        p = osub.add_parser(name, help=text)
+        p.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
+        p.add_argument("--rotation", help="only this rotation")
+        p.add_argument("--policies", help="policy directory (default: policies)")
+        if name == "schedule":
+            p.add_argument("--weeks", type=_weeks, default=4, metavar="N", help="weeks ahead")
+        p.set_defaults(handler=handler)

@@ -1,0 +1,61 @@
+"""`dataface-ops stale explain`: how the stale sweep sees one item, and why."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from automation.snapshot.models import Snapshot
+
+
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `stale explain`."""
+    from automation import cli
+
+    parser = sub.add_parser("stale", help="stale backlog tooling")
+    ssub = parser.add_subparsers(dest="stale_command", metavar="SUBCOMMAND", required=True)
+    q = ssub.add_parser(
+        "explain", help="show the rule, exemptions, activity and verdict for one item"
+    )
+    q.add_argument("number", type=int, metavar="NUMBER")
+    q.add_argument("--snapshot", metavar="FILE", help="explain offline against a snapshot file")
+    q.add_argument("--at", type=cli._parse_time, help="pretend it is this time (ISO 8601)")
+    cli._add_common(q)
+    q.set_defaults(handler=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Print how the sweep sees one item; reads the item and its timeline when live."""
+    from automation import cli
+    from automation.planners.stale import explain
+    from automation.snapshot.models import Snapshot
+
+    policies = cli._policies(args)
+    now = cli._now(args)
+    loaded = (
+        cli._load_snapshot(args.snapshot) if args.snapshot else _read_one(args, args.number, now)
+    )
+    snapshot = loaded if isinstance(loaded, Snapshot) else None
+    if snapshot is None:
+        raise cli.UsageError("not a snapshot")
+    for line in explain(policies, snapshot, args.number, now):
+        print(line)
+    return cli.EXIT_OK
+
+
+def _read_one(args: argparse.Namespace, number: int, now: object) -> Snapshot:
+    """GET the item, then its timeline (two reads, whatever the verdict)."""
+    from automation import cli
+    from automation.snapshot.collect import raw
+    from automation.snapshot.models import PullRequest, Snapshot
+    from automation.snapshot.stale import _item, read_timeline
+
+    repo = cli._repository(cli._settings(args))
+    issue = repo.get_issue(number)
+    issue.update()
+    item = _item(raw(issue), frozenset())
+    comments, events = read_timeline(repo, number)
+    item = item.model_copy(update={"comments": comments, "events": events})
+    key = "pulls" if isinstance(item, PullRequest) else "issues"
+    return Snapshot.model_validate({"repo": repo.full_name, "taken_at": now, key: (item,)})

@@ -1,0 +1,1 @@
+"""Pure planners: policies + snapshot + time -> Plan (no PyGithub, no clock, no network)."""

@@ -1,0 +1,436 @@
+"""The weekly digest: one issue per ISO week with the operating figures. Pure.
+
+The digest reports the last complete ISO week (UTC) before `now`, so every run during a
+week, scheduled or dispatched, writes the same issue (found by its marker) with the same
+figures, and a Monday run sees the whole of the week before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from automation import plan
+from automation.plan import Plan, UpsertIssue
+from automation.snapshot.models import Issue, PullRequest, Snapshot
+
+if TYPE_CHECKING:
+    from automation.policy.loader import Policies
+
+FEATURE = "digest"
+LABEL = "ops-digest"
+RELEASE_LABEL = "release-train"
+TRIAGED_LABEL = "triaged"
+SEVERITY_PREFIX = "severity:"
+SERVER_URL = "https://github.com"
+TREND_WEEKS = 4
+# A train merged later than this after its departure counts as late.
+LATE_AFTER = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Week:
+    """One ISO week in UTC: [start, end)."""
+
+    start: dt.datetime
+
+    @property
+    def end(self) -> dt.datetime:
+        """The Monday after."""
+        return self.start + dt.timedelta(days=7)
+
+    @property
+    def label(self) -> str:
+        """ISO week name such as 2026-W47."""
+        year, week, _ = self.start.date().isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def __contains__(self, when: dt.datetime | None) -> bool:
+        return when is not None and self.start <= when < self.end
+
+    def shift(self, weeks: int) -> Week:
+        """The week `weeks` later (negative: earlier)."""
+        return Week(self.start + dt.timedelta(weeks=weeks))
+
+
+def report_week(now: dt.datetime) -> Week:
+    """The last complete ISO week (UTC) before `now`."""
+    day = now.astimezone(dt.UTC).date()
+    monday = day - dt.timedelta(days=day.weekday() + 7)
+    return Week(dt.datetime.combine(monday, dt.time(0), tzinfo=dt.UTC))
+
+
+def trend_start(now: dt.datetime) -> dt.datetime:
+    """The start of the oldest week the trend shows: what the collector must read from."""
+    return report_week(now).shift(1 - TREND_WEEKS).start
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One eval regression and when (if ever) it was acknowledged."""
+
+    number: int
+    severity: str | None
+    created_at: dt.datetime
+    acked_at: dt.datetime | None
+    sla: dt.timedelta | None
+    closed_at: dt.datetime | None = None
+
+    @property
+    def deadline(self) -> dt.datetime | None:
+        """When the SLA to acknowledge runs out."""
+        return self.created_at + self.sla if self.sla is not None else None
+
+    @property
+    def time_to_ack(self) -> dt.timedelta | None:
+        """How long acknowledging took."""
+        return self.acked_at - self.created_at if self.acked_at else None
+
+
+@dataclass(frozen=True)
+class SeverityRow:
+    """Time to acknowledge against the SLA for one severity."""
+
+    severity: str
+    sla_hours: float | None
+    acknowledged: int
+    median_hours: float | None
+    p90_hours: float | None
+    within_sla: int
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """A PR merged into protected paths without a passing owner-approval check."""
+
+    number: int
+    title: str
+    author: str
+    merged_at: dt.datetime
+    groups: tuple[str, ...]
+    check: str
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """Figures of one week of the trend."""
+
+    week: str
+    backlog: int
+    opened: int
+    resolved: int
+
+
+@dataclass
+class Figures:
+    """Every figure of one week's digest."""
+
+    week: Week
+    regressions_opened: list[int] = field(default_factory=list)
+    regressions_acknowledged: list[int] = field(default_factory=list)
+    regressions_resolved: list[int] = field(default_factory=list)
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    by_severity: list[SeverityRow] = field(default_factory=list)
+    breaches: list[int] = field(default_factory=list)
+    trains_due: int = 0
+    trains_shipped: list[int] = field(default_factory=list)
+    trains_late: list[int] = field(default_factory=list)
+    trains_skipped: int = 0
+    trains_closed_unmerged: list[int] = field(default_factory=list)
+    releases: list[str] = field(default_factory=list)
+    stale_warned: list[int] = field(default_factory=list)
+    stale_closed: list[int] = field(default_factory=list)
+    audit: list[AuditRow] = field(default_factory=list)
+    audit_checked: int = 0
+    backlog: int = 0
+    backlog_before: int = 0
+    trend: list[TrendRow] = field(default_factory=list)
+
+
+# --- pieces --------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile (share in 0..1) of `values`; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def severity_of(item: Issue) -> str | None:
+    """The severity from a `severity:<name>` label."""
+    for label in item.labels:
+        if label.startswith(SEVERITY_PREFIX):
+            return label.removeprefix(SEVERITY_PREFIX)
+    return None
+
+
+def sla_hours(policies: Policies) -> dict[str, float]:
+    """Hours to acknowledge per severity, from policies/triage.yaml."""
+    return {str(k): float(v) for k, v in policies.triage.sla_hours.items()}
+
+
+def acknowledged_at(item: Issue) -> dt.datetime | None:
+    """When a person first acknowledged the regression: a `triaged` label or an assignee's comment.
+
+    Read from the issue's timeline (`events`); None when not acknowledged or not read.
+    """
+    times = [
+        e.created_at
+        for e in item.events or ()
+        if not e.actor.endswith("[bot]")
+        and (
+            (e.event == "labeled" and e.label == TRIAGED_LABEL)
+            or (e.event == "commented" and e.actor in item.assignees and e.actor != item.author)
+        )
+    ]
+    return min(times, default=None)
+
+
+def departures(policies: Policies, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Scheduled train departures in [start, end), from the release cadence."""
+    release = policies.release
+    zone = ZoneInfo(release.timezone)
+    day = start.astimezone(zone).date() - dt.timedelta(days=1)
+    last = end.astimezone(zone).date() + dt.timedelta(days=1)
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    out = []
+    while day <= last:
+        if names[day.weekday()] in release.weekdays:
+            when = dt.datetime.combine(day, release.time, tzinfo=zone)
+            if start <= when < end:
+                out.append(when)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def protected_groups(policies: Policies, pull: PullRequest) -> tuple[str, ...]:
+    """The protected path groups a PR touches (a renamed file counts under both names)."""
+    from automation.codeowners import compile_pattern
+
+    names = [f.filename for f in pull.files or () if f.filename] + [
+        f.previous_filename for f in pull.files or () if f.previous_filename
+    ]
+    groups = []
+    for group in policies.ownership.protected:
+        patterns = [compile_pattern(p) for p in group.paths]
+        if any(p.fullmatch(name) for p in patterns for name in names):
+            groups.append(group.name)
+    return tuple(groups)
+
+
+def _hours(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def _numbers(items: Iterable[Issue]) -> list[int]:
+    return sorted(i.number for i in items)
+
+
+def _backlog_at(items: Sequence[Issue], when: dt.datetime) -> int:
+    return sum(
+        1 for i in items if i.created_at < when and (i.closed_at is None or i.closed_at >= when)
+    )
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Figures:
+    """Compute every figure of the digest for the week before `now`."""
+    week = report_week(now)
+    figures = Figures(week)
+    label = policies.triage.label
+    regressions = [i for i in snapshot.issues if label in i.labels]
+    figures.regressions_opened = _numbers(i for i in regressions if i.created_at in week)
+    figures.regressions_resolved = _numbers(
+        i for i in regressions if i.state == "closed" and i.closed_at in week
+    )
+    slas = sla_hours(policies)
+    acks = [
+        Ack(
+            i.number,
+            severity_of(i),
+            i.created_at,
+            acknowledged_at(i),
+            dt.timedelta(hours=slas[s]) if (s := severity_of(i)) in slas else None,
+            i.closed_at,
+        )
+        for i in regressions
+        if i.events is not None
+    ]
+    acked = [a for a in acks if a.acked_at in week]
+    figures.regressions_acknowledged = sorted(a.number for a in acked)
+    hours = [_hours(a.time_to_ack) for a in acked if a.time_to_ack is not None]
+    figures.median_hours = statistics.median(hours) if hours else None
+    figures.p90_hours = percentile(hours, 0.9)
+    for severity in sorted({*slas, *(a.severity for a in acked if a.severity)}):
+        rows = [a for a in acked if a.severity == severity]
+        values = [_hours(a.time_to_ack) for a in rows if a.time_to_ack is not None]
+        limit = slas.get(severity)
+        figures.by_severity.append(
+            SeverityRow(
+                severity,
+                limit,
+                len(rows),
+                statistics.median(values) if values else None,
+                percentile(values, 0.9),
+                sum(1 for v in values if limit is not None and v <= limit),
+            )
+        )
+    # A breach belongs to the week its deadline fell in: neither acknowledged nor closed
+    # (a duplicate, a false alarm) by then.
+    figures.breaches = sorted(
+        a.number
+        for a in acks
+        if (deadline := a.deadline) is not None
+        and deadline in week
+        and (a.acked_at is None or a.acked_at > deadline)
+        and (a.closed_at is None or a.closed_at > deadline)
+    )
+
+    trains = [p for p in snapshot.pulls if RELEASE_LABEL in p.labels]
+    due = departures(policies, week.start, week.end)
+    figures.trains_due = len(due)
+    shipped = [p for p in trains if p.merged_at in week]
+    figures.trains_shipped = _numbers(shipped)
+    every_departure = departures(policies, week.start - dt.timedelta(days=8), week.end)
+    for pull in shipped:
+        assert pull.merged_at is not None
+        before = [d for d in every_departure if d <= pull.merged_at]
+        if before and pull.merged_at - before[-1] > LATE_AFTER:
+            figures.trains_late.append(pull.number)
+    figures.trains_late.sort()
+    figures.trains_closed_unmerged = _numbers(
+        p for p in trains if p.state == "closed" and not p.merged and p.closed_at in week
+    )
+    # A departure of the week that no merged train followed before the next one was skipped
+    # (nothing to ship, a freeze, or a release PR closed unmerged).
+    bounds = [*due, week.end]
+    merges = [p.merged_at for p in trains if p.merged_at is not None]
+    figures.trains_skipped = sum(
+        1
+        for start, stop in itertools.pairwise(bounds)
+        if not any(start <= m < stop + LATE_AFTER for m in merges)
+    )
+    figures.releases = [
+        r.tag for r in sorted(snapshot.releases, key=lambda r: r.tag) if r.published_at in week
+    ]
+
+    stale_labels = {rule.stale_label for rule in policies.stale.rules}
+    items: list[Issue] = [*snapshot.issues, *snapshot.pulls]
+    stale = [i for i in items if stale_labels & set(i.labels)]
+    figures.stale_warned = _numbers(i for i in stale if i.state == "open" and i.updated_at in week)
+    figures.stale_closed = _numbers(
+        i
+        for i in stale
+        if i.state == "closed" and i.state_reason == "not_planned" and i.closed_at in week
+    )
+
+    check = policies.ownership.check_name
+    for pull in sorted(snapshot.pulls, key=lambda p: p.number):
+        if not (pull.merged and pull.merged_at in week and pull.files is not None):
+            continue
+        figures.audit_checked += 1
+        groups = protected_groups(policies, pull)
+        if not groups:
+            continue
+        runs = [c for c in snapshot.check_runs if c.name == check and c.head_sha == pull.head_sha]
+        conclusion = max((c.id, c.conclusion or c.status) for c in runs)[1] if runs else None
+        if conclusion != "success":
+            assert pull.merged_at is not None
+            figures.audit.append(
+                AuditRow(
+                    pull.number,
+                    pull.title,
+                    pull.author,
+                    pull.merged_at,
+                    groups,
+                    conclusion or "missing",
+                )
+            )
+
+    backlog = [i for i in snapshot.issues if LABEL not in i.labels]
+    figures.backlog = _backlog_at(backlog, week.end)
+    figures.backlog_before = _backlog_at(backlog, week.start)
+    for back in range(TREND_WEEKS - 1, -1, -1):
+        w = week.shift(-back)
+        figures.trend.append(
+            TrendRow(
+                w.label,
+                _backlog_at(backlog, w.end),
+                sum(1 for i in regressions if i.created_at in w),
+                sum(1 for i in regressions if i.state == "closed" and i.closed_at in w),
+            )
+        )
+    return figures
+
+
+# --- planner -------------------------------------------------------------------------------
+
+
+def render_digest(figures: Figures, snapshot: Snapshot, policies: Policies) -> str:
+    """The digest issue's body (Markdown, with a Mermaid chart)."""
+    from automation.docs import render_shipped
+
+    # Written out in full in the template, so `docs check` sees every runbook it links.
+    blob = f"{SERVER_URL}/{snapshot.repo}/blob/{snapshot.default_branch}"
+    return render_shipped(
+        "digest.md.j2",
+        {
+            "f": figures,
+            "marker": plan.marker(FEATURE, figures.week.label),
+            "repo": snapshot.repo,
+            "blob": blob,
+            "check_name": policies.ownership.check_name,
+            "triage_label": policies.triage.label,
+            "week_last_day": (figures.week.end - dt.timedelta(days=1)).date(),
+        },
+    )
+
+
+def digest_title(week: Week) -> str:
+    """The digest issue's title."""
+    return f"Operating digest {week.label}"
+
+
+def plan_digest(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
+    """Open or update this week's digest issue when its figures changed."""
+    figures = compute_figures(policies, snapshot, now)
+    marker = plan.marker(FEATURE, figures.week.label)
+    body = render_digest(figures, snapshot, policies)
+    title = digest_title(figures.week)
+    existing = next((i for i in snapshot.issues if marker in i.body), None)
+    notes = (
+        f"{figures.week.label}: {len(figures.regressions_opened)} regressions opened, "
+        f"{len(figures.breaches)} SLA breaches, {len(figures.audit)} unapproved merges",
+    )
+    if existing is None:
+        action = UpsertIssue(
+            reason=f"no digest issue for {figures.week.label} yet",
+            marker=marker,
+            title=title,
+            body=body,
+            labels=(LABEL,),
+        )
+        return Plan(FEATURE, (action,), notes)
+    if existing.title == title and existing.body == body:
+        return Plan(FEATURE, (), notes)
+    action = UpsertIssue(
+        reason=f"the figures for {figures.week.label} changed since the last run",
+        marker=marker,
+        title=title,
+        body=body,
+        labels=(LABEL,),
+        number=existing.number,
+    )
+    return Plan(FEATURE, (action,), notes)
