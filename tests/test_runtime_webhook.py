@@ -682,3 +682,40 @@ def test_verify_signature_refuses_anything_but_the_right_sha256(header: str) -> 
     body = b'{"zen": "Keep it logically awesome."}'
     assert not webhook.verify_signature(SECRET.encode(), body, header)
     assert webhook.verify_signature(SECRET.encode(), body, sign(SECRET.encode(), body))
+
+
+def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
+    private_key: str, github: Any
+) -> None:
+    from tests.test_runtime_workflows import REAL_FEATURES, _github_answers_from_its_examples
+
+    if "ownership" not in REAL_FEATURES:
+        pytest.skip("ownership is not registered yet")
+    base = f"https://api.github.com/repos/{REPO}"
+    head = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    github.post(
+        "/app/installations/1/access_tokens",
+        json=checker.example(("POST", "/app/installations/{installation_id}/access_tokens"))
+        | {"token": "ghs_installation_token", "expires_at": "2099-01-01T00:00:00Z"},
+        status=201,
+    )
+    branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
+    github.get(
+        f"{base}/branches/master", json=branch | {"commit": branch["commit"] | {"sha": head}}
+    )
+    for path in sorted((ROOT / "policies").glob("*.yaml")):
+        name = f"policies/{path.name}"
+        github.get(
+            f"{base}/contents/{name}?ref={head}",
+            json=_contents_json(name, path.read_text(encoding="utf-8")),
+            match=[query_param_matcher({"ref": head})],
+        )
+    _github_answers_from_its_examples(github, REPO)  # every other read: GitHub's own examples
+
+    service = webhook.build_service(_config(private_key, dry_run=True))
+    with serving(service) as port:
+        assert _post(port, *_delivery("pull_request_review.submitted"))[0] == 202
+        _wait(lambda: service.health()["handled"] + service.health()["failed"] == 1)
+    assert service.health()["failed"] == 0
+    assert [c.request.method for c in github.writes()] == ["POST"]  # the installation token
+    assert github.count("GET", "/pulls/2") >= 1  # the subject, read as the installation
