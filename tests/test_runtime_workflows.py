@@ -163,7 +163,7 @@ def _event(event: str, action: str, fixture: str, job: str, number: int, **kw: A
 SCHEDULE_JOBS = {
     "7 * * * *": ("escalations", "triage"),
     "23 5 * * *": ("stale", "stale"),
-    "12,42 * * * 2": ("release", "release"),
+    "12 * * * 1-5": ("release", "release"),
     "3 * * * 1": ("oncall", "oncall"),
     "31 6 * * 1": ("digest", "digest"),
 }
