@@ -220,3 +220,29 @@ def test_token_never_appears_in_settings_repr() -> None:
 
 def _unused(_: Any) -> None:  # keep the import list honest for type checkers
     return None
+
+
+def test_secondary_rate_limit_honours_retry_after_then_succeeds(github: GitHubMock) -> None:
+    """A 403 secondary limit with Retry-After is waited out and the idempotent write retried."""
+    answers = [
+        (403, {"Retry-After": "1"}, {"message": "You have exceeded a secondary rate limit."})
+    ]
+
+    def edit(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        if answers:
+            status, headers, body = answers.pop()
+            return status, headers, json.dumps(body)
+        return 200, {}, json.dumps(checker.issue_json(7, repo=REPO))
+
+    github.add_callback("PATCH", f"/repos/{REPO}/issues/7", callback=edit)
+    report = execute([Plan("t", (EditIssue(reason="r", number=7, labels=("a",)),))], _repo())
+    assert github.count("PATCH") == 2
+    assert report.outcomes[0].status == "applied"
+
+
+def test_post_is_never_resent_blindly_by_the_http_layer(github: GitHubMock) -> None:
+    """urllib3 may retry PATCH on a 5xx, but a POST 5xx reaches the executor's identity check."""
+    github.post(f"/repos/{REPO}/issues/7/labels", status=502, json={"message": "Bad Gateway"})
+    report = execute([Plan("t", (AddLabels(reason="r", number=7, labels=("a",)),))], _repo())
+    assert github.count("POST") == 1
+    assert report.outcomes[0].status == "failed"
