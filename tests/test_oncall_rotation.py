@@ -76,6 +76,53 @@ def test_shift_start_and_next_handoff_keep_local_wall_clock() -> None:
     assert nxt.astimezone(UTC) == at("2026-03-30T09:00")
 
 
+# A handoff at a wall time the clocks skip or repeat. Europe/London skips 01:00-02:00 on
+# Sun 2026-03-29; America/New_York repeats 01:00-02:00 on Sun 2026-11-01 (EDT, then EST).
+@pytest.mark.parametrize(
+    ("timezone", "when", "member", "shift_start_utc"),
+    [
+        # 01:30 does not exist: the handoff is 02:30 BST (01:30 UTC), an hour into the gap.
+        ("Europe/London", "2026-03-29T00:59", "b", "2026-03-22T01:30"),
+        ("Europe/London", "2026-03-29T01:00", "b", "2026-03-22T01:30"),  # 02:00 BST
+        ("Europe/London", "2026-03-29T01:29", "b", "2026-03-22T01:30"),
+        ("Europe/London", "2026-03-29T01:30", "c", "2026-03-29T01:30"),
+        # 01:30 happens twice: the handoff is the first (EDT, 05:30 UTC), and the second
+        # pass through 01:00-02:00 (EST, 06:00-07:00 UTC) does not hand back.
+        ("America/New_York", "2026-11-01T05:29", "c", "2026-10-25T05:30"),
+        ("America/New_York", "2026-11-01T05:30", "a", "2026-11-01T05:30"),
+        ("America/New_York", "2026-11-01T06:00", "a", "2026-11-01T05:30"),
+        ("America/New_York", "2026-11-01T06:29", "a", "2026-11-01T05:30"),
+        ("America/New_York", "2026-11-01T06:45", "a", "2026-11-01T05:30"),
+    ],
+)
+def test_handoff_at_a_skipped_or_repeated_local_time(
+    timezone: str, when: str, member: str, shift_start_utc: str
+) -> None:
+    r = rotation(timezone=timezone, handoff_weekday="sunday", handoff_time=dt.time(1, 30))
+    start = r.shift_start(at(when))
+    assert r.member_at(at(when)) == member
+    assert start.astimezone(UTC) == at(shift_start_utc)
+    assert start.astimezone(UTC) <= at(when) < r.next_handoff(at(when)).astimezone(UTC)
+
+
+def test_schedule_across_a_fall_back_handoff_has_one_change() -> None:
+    policy = OncallPolicy(
+        rotations=(
+            rotation(
+                timezone="America/New_York", handoff_weekday="sunday", handoff_time=dt.time(1, 30)
+            ),
+        )
+    )
+    shifts = policy.schedule("r", at("2026-10-31T12:00"), at("2026-11-09T12:00"))
+    assert [(s.start.astimezone(UTC).isoformat(), s.primary) for s in shifts] == [
+        ("2026-10-31T12:00:00+00:00", "c"),
+        ("2026-11-01T05:30:00+00:00", "a"),  # 01:30 EDT
+        ("2026-11-08T06:30:00+00:00", "b"),  # 01:30 EST
+    ]
+    ends = [s.end.astimezone(UTC) for s in shifts[:-1]]
+    assert ends == [s.start.astimezone(UTC) for s in shifts[1:]]
+
+
 def test_two_week_shifts() -> None:
     r = rotation(members=("a", "b"), shift_weeks=2)
     assert r.member_at(at("2026-01-18T12:00")) == "a"

@@ -107,7 +107,8 @@ class Override(PolicyModel):
     def covers(self, at: dt.datetime, zone: ZoneInfo) -> bool:
         """Whether `at` falls inside the override."""
         start, end = self.window(zone)
-        return start <= at < end
+        # In UTC: aware datetimes that share a tzinfo compare by wall clock, ignoring fold.
+        return start <= at.astimezone(dt.UTC) < end
 
 
 def _as_date(value: dt.datetime | dt.date) -> dt.date:
@@ -116,6 +117,17 @@ def _as_date(value: dt.datetime | dt.date) -> dt.date:
 
 def _localize(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def _wall(day: dt.date, clock: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """`clock` on the local `day` as a real instant, in `zone`.
+
+    A wall time the clocks skip (spring forward) lands as far past the gap as it was into
+    it, and a repeated one (fall back) is its first occurrence (PEP 495, fold=0). Compare
+    the results in UTC: aware datetimes sharing a tzinfo compare by wall clock, ignoring
+    fold, so 01:10 after a fall-back would sort before 01:30 of the first pass.
+    """
+    return dt.datetime.combine(day, clock, tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
 
 
 class Rotation(PolicyModel):
@@ -144,33 +156,37 @@ class Rotation(PolicyModel):
         across daylight-saving changes.
         """
         zone = ZoneInfo(self.timezone)
+        instant = at.astimezone(dt.UTC)
         local = at.astimezone(zone)
         back = (local.weekday() - WEEKDAYS.index(self.handoff_weekday)) % 7
         day = local.date() - dt.timedelta(days=back)
-        start = dt.datetime.combine(day, self.handoff_time, tzinfo=zone)
-        if start > local:
-            start = dt.datetime.combine(day - dt.timedelta(days=7), self.handoff_time, tzinfo=zone)
+        if _wall(day, self.handoff_time, zone) > instant:  # different tzinfo: by instant
+            day -= dt.timedelta(days=7)
         # A shift lasts shift_weeks: step back to the handoff that began this shift.
-        extra = self._week_index(start) % self.shift_weeks
-        if extra:
-            day = start.date() - dt.timedelta(days=7 * extra)
-            start = dt.datetime.combine(day, self.handoff_time, tzinfo=zone)
-        return start
+        extra = self._week_index(day) % self.shift_weeks
+        day -= dt.timedelta(days=7 * extra)
+        return _wall(day, self.handoff_time, zone)
 
     def next_handoff(self, at: dt.datetime) -> dt.datetime:
         """The first handoff after `at`, as an aware local time (DST-safe)."""
-        start = self.shift_start(at)
-        day = start.date() + dt.timedelta(days=7 * self.shift_weeks)
-        return dt.datetime.combine(day, self.handoff_time, tzinfo=self.zone)
+        day = self._shift_day(at) + dt.timedelta(days=7 * self.shift_weeks)
+        return _wall(day, self.handoff_time, self.zone)
 
-    def _week_index(self, handoff: dt.datetime) -> int:
+    def _shift_day(self, at: dt.datetime) -> dt.date:
+        # The local date of the handoff that began the shift (the instant may have moved
+        # past midnight if the handoff time fell into a DST gap).
+        start = self.shift_start(at)
+        back = (start.weekday() - WEEKDAYS.index(self.handoff_weekday)) % 7
+        return start.date() - dt.timedelta(days=back)
+
+    def _week_index(self, handoff_day: dt.date) -> int:
         anchor = self.start + dt.timedelta(
             days=(WEEKDAYS.index(self.handoff_weekday) - self.start.weekday()) % 7
         )
-        return (handoff.date() - anchor).days // 7
+        return (handoff_day - anchor).days // 7
 
     def _shift_index(self, at: dt.datetime) -> int:
-        return self._week_index(self.shift_start(at)) // self.shift_weeks
+        return self._week_index(self._shift_day(at)) // self.shift_weeks
 
     def scheduled_at(self, at: dt.datetime) -> str:
         """Who the schedule (base members and layers, before overrides) puts on call."""
@@ -229,7 +245,7 @@ class Rotation(PolicyModel):
         return None
 
     def change_points(self, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-        """Every instant in [start, end) at which who is on call may change."""
+        """Every instant in [start, end) at which who is on call may change, in UTC order."""
         zone = self.zone
         points = {start.astimezone(zone)}
         at = self.next_handoff(start)
@@ -249,7 +265,8 @@ class Rotation(PolicyModel):
                         if start <= edge < end:
                             points.add(edge)
                 day += dt.timedelta(days=1)
-        return sorted(points)
+        # Sorted as instants: same-zone datetimes would sort by wall clock across a fall-back.
+        return sorted({p.astimezone(dt.UTC) for p in points})
 
 
 class Shift(PolicyModel):
@@ -313,7 +330,7 @@ class OncallPolicy(PolicyModel):
         ordered = sorted(points)
         shifts: list[Shift] = []
         for index, at in enumerate(ordered):
-            until = ordered[index + 1] if index + 1 < len(ordered) else end.astimezone(found.zone)
+            until = (ordered[index + 1] if index + 1 < len(ordered) else end).astimezone(found.zone)
             primary = found.member_at(at)
             secondary = self.secondary_on_call(rotation, at)
             last = shifts[-1] if shifts else None
