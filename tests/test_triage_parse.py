@@ -108,6 +108,7 @@ def test_free_form_bodies(body: str, expected: dict[str, str], missing: tuple[st
         ({"baseline": None, "current": None}, ("Baseline value", "Current value")),
         ({"current": "much worse"}, ("Current value (not a number)",)),
         ({"run_url": "see slack"}, ("Run URL (not a link)",)),
+        ({"baseline": "1e999999999"}, ("Baseline value (not a number)",)),
         ({"suite": None, "commit": None}, ("Eval suite", "Commit SHA")),
     ],
 )
@@ -119,7 +120,19 @@ def test_partial_form_bodies_name_the_missing_fields(
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("0.91", "0.91"), ("84%", "84"), ("1,240 ms", "1240"), ("-3", "-3"), ("n/a", None)],
+    [
+        ("0.91", "0.91"),
+        ("84%", "84"),
+        ("1,240 ms", "1240"),
+        ("-3", "-3"),
+        ("n/a", None),
+        ("2.5e-3", "0.0025"),
+        ("0e-99", "0"),
+        # Absurd exponents would overflow Decimal arithmetic (sizing crashed the sweep).
+        ("1e999999999", None),
+        ("1e-999999999", None),
+        ("1e31", None),
+    ],
 )
 def test_parse_number_is_exact(text: str, number: str | None) -> None:
     assert parse_number(text) == (Decimal(number) if number else None)

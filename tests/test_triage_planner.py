@@ -436,3 +436,14 @@ def test_an_assignee_github_dropped_is_not_retried_forever() -> None:
     assert [(e.labels, e.assignees) for e in edits] == [
         (("eval-regression", "severity:sev2", "area:mcp-server"), (ON_CALL,))
     ]
+
+
+def test_an_absurd_number_asks_for_info_instead_of_crashing_the_sweep() -> None:
+    # Decimal("1e999999999") parses, but sizing it overflowed and stopped every issue's plan.
+    odd = issue(101, body=form_body(baseline="1e999999999"))
+    fine = issue(102, body=form_body(suite="retrieval", metric="recall"))
+    p = plan(snapshot(odd, fine))
+    edits = {a.number: a for a in p.actions if isinstance(a, EditIssue)}
+    assert edits[101].labels is not None and "needs-info" in edits[101].labels
+    assert 102 in edits
+    assert all(len(a.body) < 65_536 for a in p.actions if isinstance(a, UpsertComment))

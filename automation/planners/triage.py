@@ -42,6 +42,7 @@ _FROM_TO = re.compile(
     r"(?P<current>" + _NUMBER.pattern + r")"
 )
 _NOT_METRICS = frozenset({"it", "this", "that", "which", "value", "score", "number", "and"})
+_MAX_EXPONENT = 30  # eval metrics live far inside 1e-30 .. 1e30
 _URL = re.compile(r"https?://[^\s)>\]]+")
 _SHA = re.compile(r"(?i)\bcommit\b[^0-9a-f\n]{0,20}\b(?P<sha>[0-9a-f]{7,40})\b")
 # Hidden data in the triage comment: a digest of what the summary was rendered from (so a
@@ -89,9 +90,14 @@ def parse_number(text: str | None) -> Decimal | None:
     if found is None:
         return None
     try:
-        return Decimal(found.group(0).replace(",", ""))
+        number = Decimal(found.group(0).replace(",", ""))
     except InvalidOperation:
         return None
+    # "1e999999999" is a valid Decimal, but arithmetic on it overflows the context (a crash
+    # for the whole sweep) and printing the change would make a comment GitHub rejects.
+    if number and abs(number.adjusted()) > _MAX_EXPONENT:
+        return None
+    return number
 
 
 def _form_sections(body: str) -> dict[str, str | None]:
