@@ -43,6 +43,9 @@ def _parse_time(value: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time such as 2026-11-25T09:00:00Z, got {value!r}"
         ) from None
+    if not 1970 <= parsed.year <= 9000:
+        # Time zone and week arithmetic near year 1 or 9999 overflows datetime.
+        raise argparse.ArgumentTypeError(f"expected a year from 1970 to 9000, got {value!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -137,6 +140,8 @@ def _load_snapshot(path: str) -> object:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read snapshot {path!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a valid snapshot: not UTF-8 text") from None
     try:
         return Snapshot.model_validate_json(text)
     except ValidationError as exc:
@@ -410,6 +415,9 @@ def _handle_error(exc: BaseException) -> int:
         return EXIT_BAD_INPUT
     if isinstance(exc, OSError):
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, UnicodeDecodeError):
+        print(f"error: a file is not UTF-8 text ({exc.reason})", file=sys.stderr)
         return EXIT_BAD_INPUT
     raise exc
 

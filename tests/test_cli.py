@@ -53,6 +53,61 @@ def test_plan_with_a_missing_snapshot_is_one_line(
     assert "cannot read snapshot" in _one_error_line(capsys)
 
 
+def test_plan_with_a_snapshot_that_is_not_utf8_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "snap.json"
+    bad.write_bytes(b"\xff\xfe{}")
+    assert main(["plan", "--snapshot", str(bad), "--policies", str(ROOT / "policies")]) == 2
+    assert "not UTF-8" in _one_error_line(capsys)
+
+
+def test_a_file_that_is_not_utf8_anywhere_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "OPERATING_MODEL.md"
+    bad.write_bytes(b"\xff\xfe")
+    args = ["docs", "check", "--output", str(bad), "--policies", str(ROOT / "policies")]
+    assert main(args) == 2
+    assert "not UTF-8" in _one_error_line(capsys)
+
+
+def test_plan_with_a_snapshot_without_offsets_reads_them_as_utc(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A hand-written snapshot: times without an offset used to raise TypeError mid-plan.
+    snap = {
+        "repo": "a/b",
+        "taken_at": "2026-11-24T12:00:00",
+        "issues": [
+            {
+                "number": 1,
+                "title": "x",
+                "author": "someone",
+                "created_at": "2026-01-01T00:00:00",
+                "updated_at": "2026-01-01T00:00:00",
+                "comments": [],
+            }
+        ],
+    }
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(snap))
+    args = ["plan", "--snapshot", str(path), "--at", "2026-11-24T12:00:00Z"]
+    assert main([*args, "--policies", str(ROOT / "policies")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "9999-12-25T00:00:00Z"])
+def test_a_time_out_of_range_is_a_usage_error(
+    when: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Near year 1 or 9999, zone conversion and `+ weeks` overflowed with a traceback.
+    with pytest.raises(SystemExit) as exit_info:
+        main(["oncall", "schedule", "--at", when, "--policies", str(ROOT / "policies")])
+    assert exit_info.value.code == 2
+    assert "expected a year" in capsys.readouterr().err
+
+
 def test_unknown_feature_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     snapshot = str(ROOT / "examples" / "snapshot.json")
     assert main(["plan", "no-such-feature", "--snapshot", snapshot]) == 2
