@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
@@ -37,6 +38,9 @@ from automation.plan import (
 log = logging.getLogger("dataface_ops.execute")
 
 T = TypeVar("T")
+
+# How far GitHub's clock may be from ours when looking for what an attempt created.
+CLOCK_SKEW = dt.timedelta(minutes=10)
 
 
 class StopRun(Exception):
@@ -121,8 +125,16 @@ def apply_upsert_issue(repo: Repository, action: UpsertIssue) -> str:
         repo.get_issue(action.number).edit(title=action.title, body=action.body)
         return ""
 
+    # Only an issue created since this attempt can be the one it made. Not a label filter:
+    # GitHub drops the labels of a new issue silently when the token may not set them, and
+    # an older issue with the same marker (a closed on-call issue) is not the one it made.
+    cutoff = dt.datetime.now(dt.UTC) - CLOCK_SKEW
+
     def find() -> int | None:
-        for issue in repo.get_issues(state="all", labels=list(action.labels) or []):
+        listed = repo.get_issues(state="all", sort="created", direction="desc", since=cutoff)
+        for issue in listed:
+            if issue.created_at < cutoff:
+                break
             if action.marker in (issue.body or ""):
                 return int(issue.number)
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ from github.Repository import Repository
 
 from automation.execute import execute
 from automation.github import make_github
-from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, marker
+from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, UpsertIssue, marker
 from automation.settings import Settings
 from tests.github_api import checker
 from tests.github_api.fixtures import GHES_URL, GitHubMock
@@ -246,3 +247,99 @@ def test_post_is_never_resent_blindly_by_the_http_layer(github: GitHubMock) -> N
     report = execute([Plan("t", (AddLabels(reason="r", number=7, labels=("a",)),))], _repo())
     assert github.count("POST") == 1
     assert report.outcomes[0].status == "failed"
+
+
+ONCALL_MARK = marker("oncall", "handoff")
+
+
+def _old_closed_oncall_issue() -> dict[str, Any]:
+    # The previous on-call issue, closed by a person: same marker, created long ago.
+    return checker.issue_json(
+        3,
+        repo=REPO,
+        state="closed",
+        body=f"{ONCALL_MARK}\nold roster",
+        labels=["on-call"],
+        created_at="2026-01-05T10:00:00Z",
+        updated_at=_utc_now(),
+    )
+
+
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _issue_plan() -> Plan:
+    return Plan(
+        "oncall",
+        (
+            UpsertIssue(
+                reason="no on-call issue yet",
+                marker=ONCALL_MARK,
+                title="On call: @a",
+                body=f"{ONCALL_MARK}\nroster",
+                labels=("on-call",),
+            ),
+        ),
+    )
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_issue_post_502_is_checked_against_issues_created_now_not_by_label(
+    github: GitHubMock, applied: bool
+) -> None:
+    """The identity check finds the issue the POST made even without its labels (GitHub drops
+    them silently when the token may not set them), and never takes an older issue with the
+    same marker for it."""
+    created: list[dict[str, Any]] = []
+
+    def create(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        sent = json.loads(request.body or b"{}")
+        made = checker.issue_json(
+            50 + len(created),
+            repo=REPO,
+            title=sent["title"],
+            body=sent["body"],
+            labels=[],  # dropped
+            created_at=_utc_now(),
+            updated_at=_utc_now(),
+        )
+        if applied or created:
+            created.append(made)
+            return 201, {}, json.dumps(made)
+        created.append({})  # the first attempt failed before GitHub applied it
+        return 502, {}, json.dumps({"message": "Bad Gateway"})
+
+    def bad_gateway_after_applying(
+        request: requests.PreparedRequest,
+    ) -> tuple[int, dict[str, str], str]:
+        create(request)
+        return 502, {}, json.dumps({"message": "Bad Gateway"})
+
+    def listing(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        # As GitHub does: a `labels` filter lists only issues carrying every one of them.
+        query = parse_qs(urlsplit(request.url or "").query)
+        wanted = set(",".join(query.get("labels", [])).split(",")) - {""}
+        items = [c for c in reversed(created) if c]
+        if not applied:  # an older issue with the marker must not pass for the new one
+            items.append(_old_closed_oncall_issue())
+        items = [i for i in items if wanted <= {label["name"] for label in i["labels"]}]
+        return 200, {}, json.dumps(items)
+
+    github.add_callback(
+        "POST", f"/repos/{REPO}/issues", callback=bad_gateway_after_applying if applied else create
+    )
+    github.add_callback("GET", f"/repos/{REPO}/issues", callback=listing)
+
+    report = execute([_issue_plan()], _repo())
+
+    assert report.outcomes[0].status == "applied"
+    assert len([c for c in created if c]) == 1, "exactly one new issue"
+    if applied:
+        assert github.count("POST") == 1
+        assert "found by identity" in report.outcomes[0].detail
+    else:
+        assert github.count("POST") == 2
+        assert "resent" in report.outcomes[0].detail
