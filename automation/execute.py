@@ -256,18 +256,28 @@ def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> st
 
         def find() -> int | None:
             owner = repo.full_name.split("/")[0]
-            for pull in repo.get_pulls(state="open", head=f"{owner}:{action.head}"):
+            head = f"{owner}:{action.head}"
+            for pull in repo.get_pulls(state="open", head=head, base=action.base):
                 return int(pull.number)
             return None
 
-        number, note = _create_once(
-            lambda: int(
-                repo.create_pull(
-                    base=action.base, head=action.head, title=action.title, body=action.body
-                ).number
-            ),
-            find,
-        )
+        try:
+            number, note = _create_once(
+                lambda: int(
+                    repo.create_pull(
+                        base=action.base, head=action.head, title=action.title, body=action.body
+                    ).number
+                ),
+                find,
+            )
+        except GithubException as exc:
+            # 422 "A pull request already exists for owner:branch": one is open for this head
+            # (a concurrent run, or one the snapshot did not list). Never a second one; the
+            # next run finds it and updates it in place, keeping what people wrote in it.
+            existing = find() if exc.status == 422 else None
+            if existing is None:
+                raise
+            number, note = existing, f"PR #{existing} for {action.head} was already open"
     if action.labels:
         repo.get_issue(number).add_to_labels(*action.labels)
     if action.reviewers or action.team_reviewers:

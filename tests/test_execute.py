@@ -12,7 +12,15 @@ from github.Repository import Repository
 
 from automation.execute import execute
 from automation.github import make_github
-from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, UpsertIssue, marker
+from automation.plan import (
+    AddLabels,
+    EditIssue,
+    Plan,
+    UpsertComment,
+    UpsertIssue,
+    UpsertPullRequest,
+    marker,
+)
 from automation.settings import Settings
 from tests.github_api import checker
 from tests.github_api.fixtures import GHES_URL, GitHubMock
@@ -343,3 +351,41 @@ def test_issue_post_502_is_checked_against_issues_created_now_not_by_label(
     else:
         assert github.count("POST") == 2
         assert "resent" in report.outcomes[0].detail
+
+
+def test_opening_a_pr_whose_head_already_has_one_open_uses_it_not_a_second(
+    github: GitHubMock,
+) -> None:
+    """GitHub answers 422 when the head already has an open PR into that base (a concurrent
+    run, or a PR the snapshot did not list): the executor takes that PR, never fails forever."""
+    head = "release-train/2026-11-24"
+    github.post(
+        f"/repos/{REPO}/pulls",
+        status=422,
+        json={
+            "message": "Validation Failed",
+            "errors": [
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"A pull request already exists for dataface:{head}.",
+                }
+            ],
+        },
+    )
+    pull = checker.pull_json(340, repo=REPO, head_ref=head, base_ref="stable", state="open")
+    github.get(f"/repos/{REPO}/pulls", json=[pull])
+    github.post(f"/repos/{REPO}/issues/340/labels", json=[checker.label_json("release", repo=REPO)])
+    action = UpsertPullRequest(
+        reason="r", head=head, base="stable", title="t", body="b", labels=("release",)
+    )
+
+    report = execute([Plan("release", (action,))], _repo())
+
+    assert [o.status for o in report.outcomes] == ["applied"]
+    assert "PR #340" in report.outcomes[0].detail
+    listed = [c.request.url or "" for c in github.calls if c.request.method == "GET"]
+    assert len(listed) == 1 and f"head=dataface%3A{head.replace('/', '%2F')}" in listed[0]
+    assert "base=stable" in listed[0]
+    assert github.count("POST", "/issues/340/labels") == 1
+    assert github.count("PATCH") == 0  # people's text in that PR is left for the next run
