@@ -153,3 +153,13 @@ def test_a_cover_mid_shift_changes_the_roster_and_hands_over() -> None:
         ("EditIssue", ("raj-iyer",)),
     ]
     converges(snap, during)
+
+
+def test_hand_over_when_github_spells_the_login_in_another_case() -> None:
+    # GitHub answers with the account's own spelling; the policy says sam-okafor.
+    moved = regression(
+        assignees=("Sam-Okafor",),
+        events=(event("assigned", BOT, assignee="Sam-Okafor", at=NOW - dt.timedelta(hours=1)),),
+    )
+    edits = [a for a in plan(snapshot(pinned(), moved), NEXT).actions if isinstance(a, EditIssue)]
+    assert [(e.number, e.assignees) for e in edits] == [(101, ("raj-iyer",))]

@@ -74,7 +74,8 @@ def hand_over(
                 last = event
         if last is None or last.event != "assigned" or last.actor.lower() != bot:
             continue
-        if policies.oncall.on_call(triage.rotation, last.created_at) == login:
+        # GitHub logins are case-insensitive; the policy may spell one differently.
+        if policies.oncall.on_call(triage.rotation, last.created_at).lower() == login.lower():
             return login, primary
     return None
 
