@@ -88,6 +88,10 @@ def settings_from_env(env: Mapping[str, str] | None = None, **overrides: object)
         "pacing": not _flag(env, "DATAFACE_OPS_NO_PACING"),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
+    budget = values["max_writes"]
+    if isinstance(budget, int) and budget < 0:
+        # A negative budget would skip every write and still report success.
+        raise SettingsError(f"the write budget must be 0 or more, got {budget}")
     api = str(values["api_url"])
     if not api.startswith(("https://", "http://")):
         raise SettingsError(f"API URL must start with https:// (GITHUB_API_URL), got {api!r}")

@@ -157,3 +157,20 @@ def test_run_for_an_event_nobody_subscribes_to_does_nothing(
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     assert main(["run"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--max-writes", "-1"], {}), ([], {"DATAFACE_OPS_MAX_WRITES": "-3"})],
+)
+def test_a_negative_write_budget_is_a_usage_error(
+    args: list[str],
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    assert main(["apply", "--repo", "o/r", "--policies", str(ROOT / "policies"), *args]) == 2
+    assert "write budget must be 0 or more" in _one_error_line(capsys)
