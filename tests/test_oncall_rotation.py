@@ -309,3 +309,18 @@ def test_oncall_now_and_schedule_commands(capsys: pytest.CaptureFixture[str]) ->
     ]
     assert main(["oncall", "now", "--rotation", "nope", "--policies", policies]) == 2
     assert "unknown rotation 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("start", "end"), [("22:00", "06:00"), ("09:00", "09:00")])
+def test_a_layer_that_would_never_be_on_is_a_policy_problem(start: str, end: str) -> None:
+    # from <= clock < to: an overnight layer (22:00 -> 06:00) used to validate and never apply.
+    layer = (
+        "    layers:\n      - name: nights\n        members: [raj-iyer]\n"
+        f'        from_time: "{start}"\n        to_time: "{end}"\n'
+    )
+    text = SHIPPED.replace("    overrides:\n", layer + "    overrides:\n", 1)
+    assert text != SHIPPED
+    with pytest.raises(PolicyError) as info:
+        _load(text)
+    assert [p.loc for p in info.value.problems] == ["rotations[0].layers[0]"]
+    assert "cannot cross midnight" in info.value.problems[0].message

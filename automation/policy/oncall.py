@@ -38,6 +38,16 @@ class Layer(PolicyModel):
     from_time: dt.time = dt.time(0, 0)
     to_time: dt.time = dt.time(0, 0)  # 00:00 means the end of the day
 
+    @model_validator(mode="after")
+    def _same_day(self) -> Layer:
+        if self.to_time != dt.time(0, 0) and self.to_time <= self.from_time:
+            # active() reads from <= clock < to: such a layer would never be on.
+            raise ValueError(
+                "to_time must be after from_time (00:00 means the end of the day); "
+                "a layer cannot cross midnight: use one on each side of it"
+            )
+        return self
+
     def active(self, local: dt.datetime) -> bool:
         """Whether the layer covers this local time."""
         if WEEKDAYS[local.weekday()] not in self.weekdays:
