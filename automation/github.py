@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import jwt
 from github import Auth, Github, GithubRetry
 
-from automation.settings import Settings
+from automation.settings import Settings, SettingsError
 
 # Methods urllib3 may resend on a 5xx or a rate-limited 403. POST is left out on purpose:
 # a 502 can arrive after GitHub applied a comment, and a blind resend would post it twice.
@@ -34,6 +35,12 @@ def make_auth(settings: Settings) -> Auth.Auth:
         return Auth.Token(settings.token)
     assert settings.app_id and settings.app_private_key and settings.installation_id
     app = Auth.AppAuth(settings.app_id, settings.app_private_key)
+    try:
+        # Sign one JWT now (local, no request): a bad key is one clear line, not a traceback
+        # from inside the first request.
+        app.create_jwt()
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise SettingsError("DATAFACE_OPS_APP_PRIVATE_KEY is not a PEM private key") from None
     return app.get_installation_auth(settings.installation_id)
 
 

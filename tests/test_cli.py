@@ -174,3 +174,37 @@ def test_a_negative_write_budget_is_a_usage_error(
     monkeypatch.setenv("GITHUB_TOKEN", "t")
     assert main(["apply", "--repo", "o/r", "--policies", str(ROOT / "policies"), *args]) == 2
     assert "write budget must be 0 or more" in _one_error_line(capsys)
+
+
+def test_a_github_app_key_that_is_not_a_key_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # PyJWT raised InvalidKeyError from inside the first request: a traceback.
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "1")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", "not a key")
+    monkeypatch.setenv("DATAFACE_OPS_INSTALLATION_ID", "2")
+    assert main(["plan", "--repo", "o/r", "--policies", str(ROOT / "policies")]) == 2
+    assert "not a PEM private key" in _one_error_line(capsys)
+
+
+def test_a_github_app_key_that_is_a_key_builds_installation_auth() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from github import Auth
+
+    from automation.github import make_auth
+    from automation.settings import Settings
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    settings = Settings(repo="o/r", app_id="1", app_private_key=pem, installation_id=2)
+    assert isinstance(make_auth(settings), Auth.AppInstallationAuth)
