@@ -200,3 +200,27 @@ def test_under_a_github_app_the_bot_is_who_wrote_the_summary(github: GitHubMock)
         ("eval-regression", "severity:sev2", "area:mcp-server")
     ]
     assert github.count("GET") == 3
+
+
+def test_an_issue_answer_of_an_unexpected_shape_is_one_line_and_no_write(
+    github: GitHubMock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A state the models do not know raised pydantic's ValidationError: a traceback.
+    for name, value in {
+        "GITHUB_EVENT_NAME": "schedule",
+        "GITHUB_EVENT_PATH": "",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": "ghs_test",
+        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
+        "DATAFACE_OPS_NO_PACING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    _listing(github, [_issue(101, state="archived")], state="open")
+    assert main(["run", "triage", "--at", NOW.isoformat()]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if not line.startswith("INFO")]
+    assert len(lines) == 1
+    assert lines[0].startswith("error: unexpected answer from GitHub: issue JSON")
+    assert "'archived'" in lines[0]
+    assert github.writes() == []

@@ -9,8 +9,9 @@ send one GET per item.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from github.GithubObject import GithubObject
 from github.Repository import Repository
@@ -32,6 +33,27 @@ Json = Mapping[str, Any]
 
 class SnapshotError(Exception):
     """GitHub's answer did not have the shape the snapshot needs."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _shaped(convert: Callable[P, R]) -> Callable[P, R]:
+    """Turn a missing or malformed field of an answer into SnapshotError (one clear line)."""
+
+    @functools.wraps(convert)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return convert(*args, **kwargs)
+        except SnapshotError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # pydantic's too
+            what = convert.__name__.removesuffix("_from_json")
+            detail = " ".join(str(exc).split()).split(" For further information")[0][:200]
+            raise SnapshotError(f"{what} JSON is missing or has a bad field: {detail}") from None
+
+    return wrapper
 
 
 def raw(obj: GithubObject) -> Json:
@@ -116,11 +138,13 @@ def is_pull_request(data: Json) -> bool:
     return "pull_request" in data or "head" in data
 
 
+@_shaped
 def issue_from_json(data: Json, **extra: Any) -> Issue:
     """Build an Issue from an issues-API item or a webhook's `issue`."""
     return Issue(**_issue_fields(data), **extra)
 
 
+@_shaped
 def pull_from_json(data: Json, **extra: Any) -> PullRequest:
     """Build a PullRequest from a pulls-API item, an issues-API item or a webhook's PR."""
     fields = _issue_fields(data)
@@ -147,6 +171,7 @@ def pull_from_json(data: Json, **extra: Any) -> PullRequest:
     return PullRequest(**fields)
 
 
+@_shaped
 def comment_from_json(data: Json) -> Comment:
     """Build a Comment from an issue comment."""
     try:
@@ -162,6 +187,7 @@ def comment_from_json(data: Json) -> Comment:
         raise SnapshotError(f"comment JSON is missing a field: {exc}") from None
 
 
+@_shaped
 def event_from_json(data: Json) -> IssueEvent:
     """Build an IssueEvent from an issue-events item."""
     label = data.get("label")
@@ -176,6 +202,7 @@ def event_from_json(data: Json) -> IssueEvent:
     )
 
 
+@_shaped
 def file_from_json(data: Json) -> ChangedFile:
     """Build a ChangedFile from a PR-files item."""
     return ChangedFile(
@@ -185,6 +212,7 @@ def file_from_json(data: Json) -> ChangedFile:
     )
 
 
+@_shaped
 def review_from_json(data: Json) -> Review:
     """Build a Review from a PR-reviews item."""
     return Review(
@@ -196,6 +224,7 @@ def review_from_json(data: Json) -> Review:
     )
 
 
+@_shaped
 def check_run_from_json(data: Json) -> CheckRun:
     """Build a CheckRun from a check-runs item."""
     output = _mapping(data.get("output"))
@@ -210,6 +239,7 @@ def check_run_from_json(data: Json) -> CheckRun:
     )
 
 
+@_shaped
 def release_from_json(data: Json) -> Release:
     """Build a Release from a releases item."""
     return Release(
@@ -222,6 +252,7 @@ def release_from_json(data: Json) -> Release:
     )
 
 
+@_shaped
 def comparison_from_json(data: Json, base: str, head: str) -> Comparison:
     """Build a Comparison from a compare answer."""
     commits = [c for c in data.get("commits") or () if isinstance(c, Mapping)]
