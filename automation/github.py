@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import jwt
 from github import Auth, Github, GithubRetry
 
@@ -11,6 +13,12 @@ from automation.settings import Settings, SettingsError
 # a 502 can arrive after GitHub applied a comment, and a blind resend would post it twice.
 # The executor re-checks a failed POST by its identity (marker, name, branch) instead.
 RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"})
+
+# PyGithub adds a bare StreamHandler to its "github" logger at import: its retry notices
+# would print twice, once without the delivery, repo and feature. The root handler has them.
+logging.getLogger("github").handlers[:] = [
+    h for h in logging.getLogger("github").handlers if type(h) is not logging.StreamHandler
+]
 
 # Waiting longer than this for a rate limit to reset ends the run instead; the next run resumes.
 MAX_RATE_LIMIT_WAIT_S = 300.0

@@ -389,3 +389,30 @@ def test_opening_a_pr_whose_head_already_has_one_open_uses_it_not_a_second(
     assert "base=stable" in listed[0]
     assert github.count("POST", "/issues/340/labels") == 1
     assert github.count("PATCH") == 0  # people's text in that PR is left for the next run
+
+
+def test_pygithub_log_lines_go_through_our_handler_once(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PyGithub adds its own console handler at import, which printed its retry notices a
+    second time, bare; only the root handler (with the context) may print them."""
+    import logging
+
+    from automation.logs import configure
+
+    assert not [h for h in logging.getLogger("github").handlers if type(h) is logging.StreamHandler]
+    configure()
+    try:
+        github.patch(
+            f"/repos/{REPO}/issues/7",
+            status=403,
+            headers={"Retry-After": "0"},
+            json={"message": "You have exceeded a secondary rate limit."},
+        )
+        github.patch(f"/repos/{REPO}/issues/7", json=checker.issue_json(7, repo=REPO))
+        report = execute([Plan("t", (EditIssue(reason="r", number=7, labels=("x",)),))], _repo())
+        assert [o.status for o in report.outcomes] == ["applied"]
+        lines = [line for line in capsys.readouterr().err.splitlines() if "Retrying" in line]
+        assert lines == ["INFO github.GithubRetry [feature=t]: Retrying after 0 seconds"]
+    finally:
+        logging.getLogger().handlers[:] = []
