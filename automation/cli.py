@@ -197,7 +197,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         max_writes=settings.max_writes,
     )
     _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -238,7 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_writes=settings.max_writes,
     )
     _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_snapshot_export(args: argparse.Namespace) -> int:

@@ -77,11 +77,35 @@ def run_live(
     dry_run: bool,
     max_writes: int | None,
 ) -> Report:
-    """Collect, plan and execute the named features."""
-    from automation.execute import execute
+    """Collect, plan and execute the named features.
 
-    plans, _ = plan_live(repo, policies, names, numbers, now)
-    return execute(plans, repo, dry_run=dry_run, max_writes=max_writes)
+    A feature whose reads GitHub refuses (a 404 for a branch it expects, a 403 for a scope
+    the token lacks) is reported and the others go on, as after one failed action: a
+    scheduled run must not lose its escalations because the release train cannot read its
+    branch. Bad credentials and an exhausted rate limit still end the run, and so does an
+    answer of a shape nothing can use (SnapshotError), before any write.
+    """
+    from github import BadCredentialsException, GithubException, RateLimitExceededException
+
+    from automation.execute import _error_text, execute
+
+    plans: list[Plan] = []
+    errors: list[str] = []
+    for name in resolve_features(names):
+        try:
+            planned, _ = plan_live(repo, policies, (name,), numbers, now)
+        except (BadCredentialsException, RateLimitExceededException):
+            raise
+        except GithubException as exc:
+            detail = _error_text(exc)
+            with log_context(feature=name):
+                log.error("could not read what the feature needs: %s", detail)
+            errors.append(f"{name}: could not read what it needs: {detail}")
+            continue
+        plans.extend(planned)
+    report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes)
+    report.errors.extend(errors)
+    return report
 
 
 def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:

@@ -259,6 +259,13 @@ class Report:
     plans: list[Plan] = field(default_factory=list)
     stopped: str | None = None
     writes: int = 0
+    # Features that could not be planned (their reads failed); the others ran.
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No action failed and every feature could be planned."""
+        return not self.failed and not self.errors
 
     @property
     def failed(self) -> list[Outcome]:
@@ -484,6 +491,7 @@ def render_text(plans: Sequence[Plan], report: Report | None = None) -> str:
             lines.append(f"  - {status}{action.describe()}{detail}")
             lines.append(f"      why: {action.reason}")
     if report is not None:
+        lines.extend(f"error: {error}" for error in report.errors)
         lines.append(_totals(report))
         if report.stopped:
             lines.append(f"stopped: {report.stopped}")
@@ -528,6 +536,9 @@ def render_markdown(plans: Sequence[Plan], report: Report | None = None) -> str:
             )
         out.append("")
     if report is not None:
+        for error in report.errors:
+            out.append(f"> **Error**: {_md_escape(error)}")
+            out.append("")
         out.append(f"**{_totals(report)}**")
         if report.stopped:
             out.append("")
@@ -571,4 +582,5 @@ def render_json(plans: Sequence[Plan], report: Report | None = None) -> str:
     if report is not None:
         data["totals"] = {s: report.count(s) for s in ("applied", "dry-run", "skipped", "failed")}
         data["stopped"] = report.stopped
+        data["errors"] = list(report.errors)
     return json.dumps(data, indent=2, default=default) + "\n"

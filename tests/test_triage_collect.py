@@ -224,3 +224,44 @@ def test_an_issue_answer_of_an_unexpected_shape_is_one_line_and_no_write(
     assert lines[0].startswith("error: unexpected answer from GitHub: issue JSON")
     assert "'archived'" in lines[0]
     assert github.writes() == []
+
+
+def test_a_feature_github_refuses_to_read_for_does_not_stop_the_others(
+    github: GitHubMock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The scheduled run: the release train's first read is refused (403), yet the triage
+    escalation is still written; the run reports the error and exits 1."""
+    for name, value in {
+        "GITHUB_EVENT_NAME": "schedule",
+        "GITHUB_EVENT_PATH": "",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": "ghs_test",
+        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
+        "DATAFACE_OPS_NO_PACING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    _listing(github, [_issue(101)], state="open")
+    github.get(f"{API}/issues/101/comments", json=[_triage_comment(101)])
+    github.post(f"{API}/issues/101/labels", json=[checker.label_json("escalated")])
+    github.post(
+        f"{API}/issues/101/comments",
+        status=201,
+        json=checker.comment_json(999, body="escalated", issue_number=101, repo=REPO),
+    )
+    github.get(
+        f"{API}/releases/latest",
+        status=403,
+        json={"message": "Resource not accessible by integration"},
+    )
+
+    assert main(["run", "triage", "release", "--at", NOW.isoformat()]) == 1
+
+    assert [c.request.path_url for c in github.writes()] == [
+        f"{API}/issues/101/labels",
+        f"{API}/issues/101/comments",
+    ]
+    out = capsys.readouterr().out
+    assert (
+        "error: release: could not read what it needs: GitHub answered 403: "
+        "Resource not accessible by integration" in out
+    )
