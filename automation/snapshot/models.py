@@ -7,24 +7,24 @@ an empty tuple means "read, and there was nothing".
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # GitHub's times are UTC. A hand-written snapshot may leave the offset out; planners
+    # compare with aware times, and a naive one would raise TypeError mid-plan.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+Time = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 class Frozen(BaseModel):
     """Base of snapshot models: immutable, and strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: object) -> object:
-        # GitHub's times are UTC. A hand-written snapshot may leave the offset out; planners
-        # compare with aware times, and a naive one would raise TypeError mid-plan.
-        if isinstance(value, dt.datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value
 
 
 class Comment(Frozen):
@@ -34,8 +34,8 @@ class Comment(Frozen):
     author: str
     author_is_bot: bool = False
     body: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Time
+    updated_at: Time
 
 
 class IssueEvent(Frozen):
@@ -44,7 +44,7 @@ class IssueEvent(Frozen):
     event: str
     actor: str
     actor_is_bot: bool = False
-    created_at: dt.datetime
+    created_at: Time
     label: str | None = None
     assignee: str | None = None
     # review_requested / review_request_removed: who was asked (a login or a team slug).
@@ -67,9 +67,9 @@ class Issue(Frozen):
     milestone: str | None = None
     locked: bool = False
     pinned: bool = False
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    closed_at: dt.datetime | None = None
+    created_at: Time
+    updated_at: Time
+    closed_at: Time | None = None
     html_url: str = ""
     comments_count: int = 0
     comments: tuple[Comment, ...] | None = None
@@ -91,7 +91,7 @@ class Review(Frozen):
     user: str
     state: Literal["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING"]
     commit_id: str | None = None
-    submitted_at: dt.datetime | None = None
+    submitted_at: Time | None = None
 
 
 class PullRequest(Issue):
@@ -104,14 +104,14 @@ class PullRequest(Issue):
     base_ref: str = "main"
     base_sha: str = ""
     merged: bool = False
-    merged_at: dt.datetime | None = None
+    merged_at: Time | None = None
     merge_commit_sha: str | None = None
     changed_files: int = 0
     files: tuple[ChangedFile, ...] | None = None
     reviews: tuple[Review, ...] | None = None
     requested_reviewers: tuple[str, ...] = ()
     requested_teams: tuple[str, ...] = ()
-    commits_pushed_at: dt.datetime | None = None
+    commits_pushed_at: Time | None = None
 
 
 class CheckRun(Frozen):
@@ -133,7 +133,7 @@ class Release(Frozen):
     tag: str
     name: str = ""
     target_sha: str | None = None
-    published_at: dt.datetime | None = None
+    published_at: Time | None = None
     body: str = ""
 
 
@@ -167,7 +167,7 @@ class Snapshot(Frozen):
 
     repo: str
     default_branch: str = "main"
-    taken_at: dt.datetime
+    taken_at: Time
     bot_login: str = "github-actions[bot]"
     issues: tuple[Issue, ...] = ()
     pulls: tuple[PullRequest, ...] = ()
