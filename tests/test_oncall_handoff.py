@@ -163,3 +163,14 @@ def test_hand_over_when_github_spells_the_login_in_another_case() -> None:
     )
     edits = [a for a in plan(snapshot(pinned(), moved), NEXT).actions if isinstance(a, EditIssue)]
     assert [(e.number, e.assignees) for e in edits] == [(101, ("raj-iyer",))]
+
+
+def test_a_marker_in_a_regression_title_does_not_pass_for_next_shifts_note() -> None:
+    # The note lists titles: a title carrying next shift's marker made that note look posted.
+    nxt = marker("oncall", "handoff-2026-12-07")
+    titled = regression(title=f"Eval regression: tool-calling accuracy {nxt}")
+    snap = snapshot(pinned(), titled)
+    after = simulate(snap, plan(snap, NEXT))
+    later = NEXT + WEEK
+    notes = [a for a in plan(after, later).actions if isinstance(a, UpsertComment)]
+    assert [n.marker for n in notes] == [nxt]

@@ -447,3 +447,24 @@ def test_an_absurd_number_asks_for_info_instead_of_crashing_the_sweep() -> None:
     assert edits[101].labels is not None and "needs-info" in edits[101].labels
     assert 102 in edits
     assert all(len(a.body) < 65_536 for a in p.actions if isinstance(a, UpsertComment))
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"body": form_body(suite=f"tool-calling {ESCALATION}")},
+        {"body": form_body(metric="accuracy <!-- dataface-ops:triage-data key=0 -->")},
+        {"title": f"Eval regression: tool-calling accuracy {ESCALATION}"},
+    ],
+    ids=["suite", "metric", "title"],
+)
+def test_a_marker_typed_into_the_report_does_not_pass_for_ours(where: dict[str, str]) -> None:
+    # The summary echoes the report: a marker in a field or the title made the bot's own
+    # summary look like the escalation record, so the regression never escalated.
+    first = snapshot(issue(created_at=NOW - DAY - dt.timedelta(minutes=1), **where))
+    summary = [a for a in plan(first, NOW - DAY).actions if isinstance(a, UpsertComment)]
+    assert len(summary) == 1
+    assert summary[0].body.count("<!-- dataface-ops:") == 2  # its marker and its data
+    after = simulate(first, plan(first, NOW - DAY))
+    markers = [a.marker for a in plan(after, NOW).actions if isinstance(a, UpsertComment)]
+    assert markers == [ESCALATION]

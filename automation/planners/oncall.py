@@ -14,6 +14,7 @@ from automation.plan import Action, EditIssue, Plan, UpsertComment, UpsertIssue,
 from automation.planners.triage import (
     acknowledged,
     due_at,
+    inert,
     is_regression,
     severity_label,
 )
@@ -208,7 +209,7 @@ def plan_oncall(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
             rows = [
                 {
                     "number": i.number,
-                    "title": i.title,
+                    "title": inert(i.title),
                     "severity": severity_label(policies.triage, i) or "none",
                     "assignees": list(i.assignees),
                     "due": (d.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))

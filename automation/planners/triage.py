@@ -385,6 +385,12 @@ def runbook_url(policy: TriagePolicy, snapshot: Snapshot) -> str:
     return f"{base}/{snapshot.repo}/blob/{snapshot.default_branch}/{policy.runbook}"
 
 
+def inert(text: str) -> str:
+    """Text from an issue, safe to echo in a comment: an HTML comment typed into a report
+    could carry one of our markers and pass for what the bot wrote (an escalation record)."""
+    return text.replace("<!--", "&lt;!--")
+
+
 def _fmt(at: dt.datetime | None) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "n/a"
 
@@ -529,9 +535,9 @@ def plan_issue(
     )
     context = {
         "number": issue.number,
-        "title": issue.title,
+        "title": inert(issue.title),
         "author": issue.author,
-        "fields": {k: report.fields.get(k, "") for k in _field_keys()},
+        "fields": {k: inert(report.fields.get(k, "")) for k in _field_keys()},
         "missing": list(report.missing),
         "needs_info": bool(report.missing),
         "severity": shown or "unknown",
