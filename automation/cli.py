@@ -403,6 +403,15 @@ def _handle_error(exc: BaseException) -> int:
             message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
             print(f"error: GitHub answered {exc.status}: {message}", file=sys.stderr)
             return EXIT_FAILED
+    if "jinja2" in sys.modules:
+        from jinja2 import TemplateError
+
+        if isinstance(exc, TemplateError):
+            # Templates are trial-rendered at load; real data can still trip one.
+            print(
+                f"error: a policy template does not render: {exc.message or exc}", file=sys.stderr
+            )
+            return EXIT_BAD_INPUT
     if "automation.snapshot.collect" in sys.modules:
         from automation.snapshot.collect import SnapshotError
 

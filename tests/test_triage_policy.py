@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from automation.cli import main
 from automation.policy.loader import PolicyError, load_policies
 from automation.policy.triage import TriagePolicy
 from tests.triage_factories import ROOT
@@ -105,3 +109,44 @@ def test_issue_form_passes_githubs_issue_form_schema() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+        ('{{ "%d" % severity }}', "TypeError: %d format: a real number is required, not str"),
+    ],
+)
+def test_a_template_that_raises_python_errors_is_a_located_problem(
+    expression: str, message: str
+) -> None:
+    # Only Jinja's own errors were caught: these were a traceback out of `validate`.
+    old = "  ### Escalation: {{ severity }}"
+    assert old in SHIPPED
+    with pytest.raises(PolicyError) as info:
+        _load(SHIPPED.replace(old, f"  ### Escalation: {expression}", 1))
+    assert [str(p) for p in info.value.problems] == [
+        f"policies/triage.yaml:{_line('escalation_comment: |')} escalation_comment: "
+        f"template does not render: {message}"
+    ]
+
+
+def test_a_template_that_fails_on_real_data_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The sample values (issue 101) render; a real issue number does not.
+    policies = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policies)
+    triage = policies / "triage.yaml"
+    old = "  | Suite | `{{ fields.suite }}` |"
+    text = triage.read_text()
+    assert old in text
+    triage.write_text(text.replace(old, old + " {{ 1 // (0 if number != 101 else 1) }}", 1))
+    snapshot = json.loads((ROOT / "examples" / "snapshot.json").read_text())
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(snapshot))
+    code = main(["plan", "triage", "--snapshot", str(path), "--policies", str(policies)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert code == 2 and "a policy template does not render: ZeroDivisionError" in err

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateRuntimeError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -27,7 +27,12 @@ def _compiled(source: str) -> Template:
 
 def render_template(source: str, context: Mapping[str, Any]) -> str:
     """Render a policy template; raises jinja2.TemplateError on any problem."""
-    return _compiled(source).render(**context)
+    try:
+        return _compiled(source).render(**context)
+    except TemplateError:
+        raise
+    except Exception as exc:  # `{{ 1 / 0 }}`, `{{ "%d" % name }}`: Python's own errors
+        raise TemplateRuntimeError(f"{type(exc).__name__}: {exc}") from None
 
 
 def template_problem(source: str, sample_context: Mapping[str, Any]) -> str | None:
