@@ -220,14 +220,14 @@ def apply_request_reviewers(repo: Repository, action: RequestReviewers) -> str:
     return ""
 
 
-def _move_branch(repo: Repository, name: str, sha: str) -> None:
+def _move_branch(repo: Repository, name: str, sha: str, *, force: bool = True) -> None:
     # Not repo.get_git_ref(...).edit(): a lazy GitRef keeps the URL of GET .../git/ref/{ref}
     # (singular) and edit() would PATCH that, which GitHub does not serve. The update
     # endpoint is PATCH /repos/{owner}/{repo}/git/refs/{ref}.
     repo.requester.requestJsonAndCheck(
         "PATCH",
         f"{repo.url}/git/refs/heads/{quote(name)}",
-        input={"sha": sha, "force": True},
+        input={"sha": sha, "force": force},
     )
 
 
@@ -241,7 +241,10 @@ def apply_set_branch(repo: Repository, action: SetBranch) -> str:
     except GithubException as exc:
         if exc.status != 422:  # 422: the branch exists already (a retried or raced create)
             raise
-        _move_branch(repo, action.name, action.sha)
+        # The plan did not know this branch: only a fast-forward, so that commits someone
+        # pushed to it (an open PR's fixes) are never thrown away; otherwise GitHub answers
+        # 422 and the action is reported as failed.
+        _move_branch(repo, action.name, action.sha, force=False)
         return "branch existed: moved it"
     return ""
 

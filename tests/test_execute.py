@@ -416,3 +416,31 @@ def test_pygithub_log_lines_go_through_our_handler_once(
         assert lines == ["INFO github.GithubRetry [feature=t]: Retrying after 0 seconds"]
     finally:
         logging.getLogger().handlers[:] = []
+
+
+@pytest.mark.parametrize("fast_forward", [True, False])
+def test_creating_a_branch_that_exists_only_fast_forwards_it(
+    github: GitHubMock, fast_forward: bool
+) -> None:
+    """The plan thought the branch new; it exists (a raced run, or a PR's branch with commits
+    someone pushed). Moving it must not force: GitHub refuses a non-fast-forward, and the
+    action fails instead of throwing those commits away."""
+    from automation.plan import SetBranch
+
+    name = "release-train/2026-11-24"
+    sha = "a" * 40
+    github.post(f"/repos/{REPO}/git/refs", status=422, json={"message": "Reference already exists"})
+    if fast_forward:
+        github.patch(
+            f"/repos/{REPO}/git/refs/heads/{name}",
+            json=checker.ref_json(f"refs/heads/{name}", sha, repo=REPO),
+        )
+    else:
+        github.patch(
+            f"/repos/{REPO}/git/refs/heads/{name}",
+            status=422,
+            json={"message": "Update is not a fast forward"},
+        )
+    report = execute([Plan("release", (SetBranch(reason="r", name=name, sha=sha),))], _repo())
+    assert github.json_bodies("PATCH") == [{"sha": sha, "force": False}]
+    assert [o.status for o in report.outcomes] == ["applied" if fast_forward else "failed"]
