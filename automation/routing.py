@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from automation.events import Event
+from automation.events import Event, EventError
 
 # Every feature, in the order they run for one trigger.
 FEATURE_ORDER: tuple[str, ...] = ("triage", "ownership", "release", "stale", "oncall", "digest")
@@ -47,7 +47,15 @@ class Route:
 def route(event: Event, requested: Sequence[str] = ()) -> Route:
     """Return the features and subjects this event re-checks."""
     if event.name in ("schedule", "workflow_dispatch"):
-        wanted = tuple(requested) or _dispatch_features(event) or SCHEDULED
+        dispatched = _dispatch_features(event)
+        unknown = [name for name in dispatched if name not in FEATURE_ORDER]
+        if unknown:
+            # A typo in the dispatch form would otherwise run nothing and report success.
+            raise EventError(
+                f"unknown feature(s) in the workflow_dispatch input: {', '.join(unknown)} "
+                f"(known: {', '.join(FEATURE_ORDER)})"
+            )
+        wanted = tuple(requested) or dispatched or SCHEDULED
         return Route(tuple(f for f in FEATURE_ORDER if f in wanted), None)
     features = ROUTES.get(event.key, ())
     if requested:

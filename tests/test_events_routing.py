@@ -60,6 +60,15 @@ def test_dispatch_inputs_choose_features(tmp_path: Path) -> None:
     assert route(event).features == ("release", "stale")
 
 
+def test_a_typo_in_the_dispatch_features_is_an_error_not_a_silent_no_op(tmp_path: Path) -> None:
+    # "tirage" used to route to no feature: the run did nothing and reported success.
+    payload = webhook_payload("workflow_dispatch")
+    payload["inputs"] = {"features": "tirage, stale", "dry_run": "false"}
+    event = event_from_actions(_actions_env(tmp_path, "workflow_dispatch", payload))
+    with pytest.raises(EventError, match=r"unknown feature.*tirage"):
+        route(event)
+
+
 def test_unsubscribed_event_routes_nowhere() -> None:
     assert route(event_from_json("ping", json.dumps(webhook_payload("ping")))).features == ()
 
