@@ -394,3 +394,14 @@ def test_people_text_too_long_for_any_changelog_is_left_alone() -> None:
     plan = plan_release(policies(), snap, t("2026-11-25T09:00"))
     assert plan.actions == ()
     assert plan.notes[-1].startswith(f"train PR #{pr.number}: the text around the generated")
+
+
+def test_a_pr_whose_fork_was_deleted_is_not_a_train() -> None:
+    # GitHub answers `head.repo: null` once the fork behind an open PR is deleted; such a PR
+    # from a fork branch named like a train must not pass for the train (nor block one).
+    orphan = train_pr(397, "2026-11-24").model_copy(update={"head_repo": None})
+    snap = snapshot((*week(), LAST_TRAIN, orphan), releases=(LAST_RELEASE,))
+    plan = plan_release(policies(), snap, NOW)
+    assert kinds(plan) == ["SetBranch", "UpsertPullRequest"]
+    assert plan.actions[1].number is None  # type: ignore[attr-defined]
+

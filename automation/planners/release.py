@@ -189,11 +189,14 @@ def call_train(
 def train_pulls(policy: ReleasePolicy, snapshot: Snapshot) -> list[PullRequest]:
     """PRs from this repository's train branches into the release base, oldest first."""
     repo = snapshot.repo.lower()
+    # A PR whose fork was deleted has no head repository (GitHub answers `head.repo: null`):
+    # it comes from outside, so it is no train even when its branch is named like one.
     found = [
         p
         for p in snapshot.pulls
         if p.base_ref == policy.release_base
-        and (p.head_repo is None or p.head_repo.lower() == repo)
+        and p.head_repo is not None
+        and p.head_repo.lower() == repo
         and parse_name(policy.branch_pattern, p.head_ref) is not None
     ]
     return sorted(found, key=lambda p: (p.created_at, p.number))
