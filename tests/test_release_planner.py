@@ -405,3 +405,29 @@ def test_a_pr_whose_fork_was_deleted_is_not_a_train() -> None:
     assert kinds(plan) == ["SetBranch", "UpsertPullRequest"]
     assert plan.actions[1].number is None  # type: ignore[attr-defined]
 
+
+def test_team_slugs_and_labels_compare_case_insensitively() -> None:
+    # GitHub answers team slugs in lower case and applies an existing label whatever the case
+    # asked: a policy spelling them differently must not re-request or re-label every run.
+    pol = policies(labels=("Release-Train",))
+    teams = tuple(
+        team.model_copy(update={"github": team.github.replace("evals", "Evals")})
+        if team.github
+        else team
+        for team in pol.owners.teams
+    )
+    pol = dataclasses.replace(pol, owners=pol.owners.model_copy(update={"teams": teams}))
+    snap = snapshot((*week(), LAST_TRAIN), releases=(LAST_RELEASE,))
+    opened = simulate(snap, plan_release(pol, snap, NOW))
+    pr = next(p for p in opened.pulls if p.head_ref == "release-train/2026-11-24")
+    assert "Evals" in pr.requested_teams
+    pr = pr.model_copy(
+        update={
+            "labels": ("release-train",),
+            "requested_teams": tuple(slug.lower() for slug in pr.requested_teams),
+        }
+    )
+    snap = opened.model_copy(
+        update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
+    )
+    assert plan_release(pol, snap, NOW).actions == ()

@@ -449,7 +449,8 @@ def reviewers_missing(
     author = pull.author.lower() if pull is not None else bot.lower()
     reviewed = {r.user.lower() for r in (pull.reviews or ())} if pull is not None else set()
     asked = {x.lower() for x in pull.requested_reviewers} if pull is not None else set()
-    asked_teams = set(pull.requested_teams) if pull is not None else set()
+    # Team slugs are case-insensitive; GitHub answers them in lower case.
+    asked_teams = {x.lower() for x in pull.requested_teams} if pull is not None else set()
     want_logins = tuple(
         dict.fromkeys(
             x
@@ -461,12 +462,12 @@ def reviewers_missing(
     def team_reviewed(slug: str) -> bool:
         # GitHub drops a team's request once a member reviews on its behalf.
         for team in policies.owners.teams:
-            if team.github and team.github.split("/", 1)[1] == slug:
+            if team.github and team.github.split("/", 1)[1].lower() == slug.lower():
                 return any(m.lower() in reviewed for m in team.members)
         return False
 
     want_teams = tuple(
-        dict.fromkeys(t for t in teams if t not in asked_teams and not team_reviewed(t))
+        dict.fromkeys(t for t in teams if t.lower() not in asked_teams and not team_reviewed(t))
     )
     return want_logins, want_teams
 
@@ -673,7 +674,9 @@ def _train_actions(
             "shorten it and the next run updates the PR"
         )
         body = current.body
-    missing_labels = tuple(x for x in policy.labels if x not in current.labels)
+    # Label names are case-insensitive: GitHub applies an existing label whatever the case.
+    have = {x.lower() for x in current.labels}
+    missing_labels = tuple(x for x in policy.labels if x.lower() not in have)
     if body != current.body or title != current.title or missing_labels:
         actions.append(
             UpsertPullRequest(
