@@ -431,3 +431,34 @@ def test_team_slugs_and_labels_compare_case_insensitively() -> None:
         update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
     )
     assert plan_release(pol, snap, NOW).actions == ()
+
+
+def test_a_reviewer_whose_request_a_person_removed_is_not_asked_again() -> None:
+    from automation.snapshot.models import IssueEvent
+
+    opened, pr = _opened_train(body_extra=False)
+    removed = (
+        IssueEvent(
+            event="review_request_removed",
+            actor="maya-chen",
+            created_at=t("2026-11-24T16:00"),
+            requested_reviewer=CAPTAIN.upper(),
+        ),
+        IssueEvent(
+            event="review_request_removed",
+            actor="maya-chen",
+            created_at=t("2026-11-24T16:00"),
+            requested_team="evals",
+        ),
+    )
+    pr = pr.model_copy(
+        update={
+            "requested_reviewers": (),
+            "requested_teams": tuple(x for x in pr.requested_teams if x != "evals"),
+            "events": removed,
+        }
+    )
+    snap = opened.model_copy(
+        update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
+    )
+    assert plan_release(policies(), snap, t("2026-11-25T09:00")).actions == ()

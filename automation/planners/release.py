@@ -451,6 +451,12 @@ def reviewers_missing(
     asked = {x.lower() for x in pull.requested_reviewers} if pull is not None else set()
     # Team slugs are case-insensitive; GitHub answers them in lower case.
     asked_teams = {x.lower() for x in pull.requested_teams} if pull is not None else set()
+    # Asked before, even if a person removed the request since: ask once, never again.
+    for event in (pull.events or ()) if pull is not None else ():
+        if event.requested_reviewer:
+            asked.add(event.requested_reviewer.lower())
+        if event.requested_team:
+            asked_teams.add(event.requested_team.lower())
     want_logins = tuple(
         dict.fromkeys(
             x
