@@ -270,8 +270,19 @@ def test_oversized_body_gets_413(
         (b"[1, 2]", "issues", 400),
         (b'{"action": "opened", "issue": {"number": "one"}}', "issues", 400),
         (b"{}", "", 400),
+        (b'"x"', "issues", 400),
+        (b"[" * 100_000 + b"]" * 100_000, "issues", 400),
+        (b'{"action": "opened", "n": ' + b"1" * 5000 + b"}", "issues", 400),
     ],
-    ids=["not-json", "not-an-object", "no-number", "no-event-header"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "no-number",
+        "no-event-header",
+        "a-string",
+        "nested-too-deep",
+        "int-too-long",
+    ],
 )
 def test_malformed_signed_payloads_get_400(
     body: bytes,
