@@ -327,6 +327,46 @@ def test_ping_own_events_and_redeliveries(private_key: str, github: Any) -> None
     assert len(github.calls) == 0
 
 
+def test_events_no_feature_wants_are_answered_at_once_without_work(
+    private_key: str, github: Any
+) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    service = WebhookService(_config(private_key, queue_size=1), recorder)
+    with serving(service) as port:
+        body, headers = _delivery("issues.opened")
+        headers["X-GitHub-Event"] = "watch"
+        headers["X-Hub-Signature-256"] = sign(SECRET.encode(), body)
+        ignored = {"ok": "ignored: no feature subscribes to this event"}
+        assert _post(port, body, headers) == (200, ignored)
+        # A dispatch of any workflow is no reason to sweep everything from the app.
+        assert _post(port, *_delivery("workflow_dispatch")) == (200, ignored)
+        assert _post(port, *_delivery("issues.opened", action="closed")) == (200, ignored)
+        assert service.queue.qsize() == 0
+        gate.set()
+    assert recorder.ids == []
+    assert len(github.calls) == 0
+
+
+def test_a_failed_delivery_is_processed_again_when_redelivered(private_key: str) -> None:
+    calls: list[str] = []
+
+    def flaky(delivery: Delivery) -> None:
+        calls.append(delivery.id)
+        if len(calls) == 1:
+            raise RuntimeError("GitHub answered 502")
+
+    service = WebhookService(_config(private_key), flaky)
+    body, headers = _delivery("issues.opened")
+    with serving(service) as port:
+        assert _post(port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: service.health()["failed"] == 1)
+        # Redelivered from the App settings: the same GUID, and it must not be dropped.
+        assert _post(port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: service.health()["handled"] == 1)
+    assert calls == [headers["X-GitHub-Delivery"]] * 2
+
+
 def _get(port: int, path: str) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:

@@ -235,6 +235,9 @@ class WebhookService:
             try:
                 self.processor(delivery)
             except Exception as exc:  # one failed delivery must not stop the worker
+                # Forget the id, so that a redelivery (from the App settings or the
+                # deliveries API) is processed rather than taken for a duplicate.
+                self.seen.discard(delivery.id)
                 with self._lock:
                     self.failed += 1
                 log.error(
@@ -324,6 +327,9 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from automation.engine import registered
+    from automation.routing import route
+
     config = service.config
     secret = config.webhook_secret.encode("utf-8")
 
@@ -380,6 +386,13 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
         if config.bot_login and (event.sender or "").lower() == config.bot_login.lower():
             _log(logging.INFO, "ignored: sent by this app", **fields, status=202)
             return JSONResponse({"ok": "ignored own event"}, status_code=202)
+        # Unknown events (and workflow_dispatch, whose sweep belongs to the schedule workflow,
+        # not to every dispatch of any workflow) are answered at once, without a queue slot.
+        if event.name in ("schedule", "workflow_dispatch") or not registered(
+            route(actions_view(event)).features
+        ):
+            _log(logging.INFO, "ignored: no feature subscribes to this event", **fields, status=200)
+            return JSONResponse({"ok": "ignored: no feature subscribes to this event"})
         outcome = service.submit(Delivery(delivery_id, event, service.clock()))
         if outcome == "duplicate":
             _log(logging.INFO, "ignored: duplicate delivery", **fields, status=200)
