@@ -222,6 +222,35 @@ def test_acknowledgement_and_breaches(
     ) == expected
 
 
+def test_acknowledgement_and_severity_follow_the_triage_policy() -> None:
+    import dataclasses
+
+    triage = POLICIES.triage.model_copy(
+        update={
+            "labels": POLICIES.triage.labels.model_copy(update={"severity_prefix": "sev/"}),
+            "acknowledgement": POLICIES.triage.acknowledgement.model_copy(
+                update={"label": "Acked", "assignee_comment": False}
+            ),
+        }
+    )
+    policies = dataclasses.replace(POLICIES, triage=triage)
+    acked = issue(
+        1,
+        "2026-11-17T09:00:00",
+        labels=("eval-regression", "sev/sev1"),
+        assignees=("dev-patel",),
+        events=(
+            ev("commented", "dev-patel", "2026-11-17T09:30:00"),  # not an ack by this policy
+            ev("labeled", "maya-chen", "2026-11-17T11:00:00", "acked"),
+        ),
+    )
+    figures = compute_figures(policies, snap(acked), NOW)
+    assert figures.regressions_acknowledged == [1]
+    assert figures.median_hours == 2.0
+    assert figures.breaches == []  # sev1 has 4 h; acknowledged after 2 h
+    assert [r.severity for r in figures.by_severity if r.acknowledged] == ["sev1"]
+
+
 @pytest.mark.parametrize(
     ("trains", "shipped", "late", "skipped", "closed_unmerged"),
     [

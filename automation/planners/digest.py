@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 FEATURE = "digest"
 LABEL = "ops-digest"
 RELEASE_LABEL = "release-train"
-TRIAGED_LABEL = "triaged"
-SEVERITY_PREFIX = "severity:"
 SERVER_URL = "https://github.com"
 TREND_WEEKS = 4
 # A train merged later than this after its departure counts as late.
@@ -166,11 +164,12 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
-def severity_of(item: Issue) -> str | None:
-    """The severity from a `severity:<name>` label."""
+def severity_of(policies: Policies, item: Issue) -> str | None:
+    """The severity from a `<severity_prefix><name>` label (triage.yaml's labels)."""
+    prefix = policies.triage.labels.severity_prefix
     for label in item.labels:
-        if label.startswith(SEVERITY_PREFIX):
-            return label.removeprefix(SEVERITY_PREFIX)
+        if label.startswith(prefix):
+            return label.removeprefix(prefix)
     return None
 
 
@@ -179,18 +178,22 @@ def sla_hours(policies: Policies) -> dict[str, float]:
     return {str(k): float(v) for k, v in policies.triage.sla_hours.items()}
 
 
-def acknowledged_at(item: Issue) -> dt.datetime | None:
-    """When a person first acknowledged the regression: a `triaged` label or an assignee's comment.
+def acknowledged_at(policies: Policies, item: Issue) -> dt.datetime | None:
+    """When a person first acknowledged the regression, as triage.yaml's `acknowledgement`
+    defines it (its label, or a comment by an assignee), the same rule escalation applies.
 
     Read from the issue's timeline (`events`); None when not acknowledged or not read.
     """
+    ack = policies.triage.acknowledgement
+    label = ack.label.casefold() if ack.label else None
+    assignees = {a.casefold() for a in item.assignees} if ack.assignee_comment else set()
     times = [
         e.created_at
         for e in item.events or ()
-        if not e.actor.endswith("[bot]")
+        if not (e.actor_is_bot or e.actor.endswith("[bot]"))
         and (
-            (e.event == "labeled" and e.label == TRIAGED_LABEL)
-            or (e.event == "commented" and e.actor in item.assignees and e.actor != item.author)
+            (e.event == "labeled" and label is not None and (e.label or "").casefold() == label)
+            or (e.event == "commented" and e.actor.casefold() in assignees)
         )
     ]
     return min(times, default=None)
@@ -259,10 +262,10 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
     acks = [
         Ack(
             i.number,
-            severity_of(i),
+            severity_of(policies, i),
             i.created_at,
-            acknowledged_at(i),
-            dt.timedelta(hours=slas[s]) if (s := severity_of(i)) in slas else None,
+            acknowledged_at(policies, i),
+            dt.timedelta(hours=slas[s]) if (s := severity_of(policies, i)) in slas else None,
             i.closed_at,
         )
         for i in regressions
