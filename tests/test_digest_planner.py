@@ -395,8 +395,22 @@ def test_stale_warnings_and_closes() -> None:
         issue(4, "2026-01-01T00:00:00", labels=("stale",), closed="2026-11-20T06:00:00"),
         issue(5, "2026-01-01T00:00:00", closed="2026-11-20T06:00:00", state_reason="not_planned"),
     )
-    f = compute_figures(POLICIES, snap(*items), NOW)
-    assert (f.stale_warned, f.stale_closed) == ([1], [3])
+    # The sweep closes pull requests too; GitHub records no state_reason for them.
+    pulls = (
+        PullRequest(
+            number=6,
+            title="stale PR",
+            author="dev-patel",
+            labels=("stale",),
+            created_at=t("2026-01-01T00:00:00"),
+            updated_at=t("2026-11-20T06:00:00"),
+            closed_at=t("2026-11-20T06:00:00"),
+            state="closed",
+        ),
+        merged_pull(7, "2026-11-20T06:00:00", "README.md", labels=("stale",)),
+    )
+    f = compute_figures(POLICIES, snap(*items, pulls=pulls), NOW)
+    assert (f.stale_warned, f.stale_closed) == ([1], [3, 6])
 
 
 def test_backlog_and_trend_exclude_the_digest_issues() -> None:

@@ -333,10 +333,15 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
     items: list[Issue] = [*snapshot.issues, *snapshot.pulls]
     stale = [i for i in items if stale_labels & set(i.labels)]
     figures.stale_warned = _numbers(i for i in stale if i.state == "open" and i.updated_at in week)
+    # The sweep closes an issue with its rule's close_reason; a pull request records none
+    # (GitHub keeps state_reason for issues), so an unmerged one counts by its label alone.
+    reasons = {rule.close_reason for rule in policies.stale.rules}
     figures.stale_closed = _numbers(
         i
         for i in stale
-        if i.state == "closed" and i.state_reason == "not_planned" and i.closed_at in week
+        if i.state == "closed"
+        and i.closed_at in week
+        and (not i.merged if isinstance(i, PullRequest) else i.state_reason in reasons)
     )
 
     check = policies.ownership.check_name
