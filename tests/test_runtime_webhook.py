@@ -468,6 +468,30 @@ def test_redelivery_waits_for_room_and_keeps_ids_github_cannot_find(
     assert all("lost" in a for a in asked)
 
 
+def test_a_redelivery_refused_while_the_request_is_in_flight_stays_pending(
+    private_key: str,
+) -> None:
+    event = webhook.Event("issues", webhook_payload("issues.opened"))
+    service: WebhookService
+
+    def redeliverer(wanted: set[str]) -> set[str]:
+        # GitHub redelivers "late" at once, while the other attempts are still being
+        # requested (one a second), and the queue is full again by then.
+        service.queue.put_nowait(Delivery("filler-1", event, 0.0))
+        service.queue.put_nowait(Delivery("filler-2", event, 0.0))
+        assert service.submit(Delivery("late", event, 0.0)) == "full"
+        return set(wanted)
+
+    service = WebhookService(_config(private_key, queue_size=2), Recorder(), redeliverer)
+    assert service.submit(Delivery("first", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("second", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("late", event, 0.0)) == "full"
+    service.queue.get_nowait()
+    service.queue.get_nowait()  # room again (no workers run in this test)
+    assert service.redeliver_pending() == 1
+    assert service.pending_ids() == ["late"]  # answered 503 again: not done
+
+
 # --- through the real engine -------------------------------------------------------------
 
 PROBED: list[tuple[int, ...] | None] = []

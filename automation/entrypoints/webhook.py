@@ -151,6 +151,11 @@ class WebhookService:
         self.seen = SeenDeliveries(config.dedupe_size)
         # Delivery ids answered 503, with how many redelivery requests failed to find them.
         self.pending: dict[str, int] = {}
+        # When each pending id was last answered 503 (a sequence number): a redelivery that
+        # arrives, and is refused again, while its redelivery request is still in flight
+        # must stay pending rather than be taken as done when the request returns.
+        self._refusals: dict[str, int] = {}
+        self._refusal_seq = 0
         self.handled = 0
         self.failed = 0
         self._lock = threading.Lock()
@@ -169,9 +174,12 @@ class WebhookService:
             self.seen.discard(delivery.id)  # the redelivery must not look like a duplicate
             with self._lock:
                 self.pending.setdefault(delivery.id, 0)
+                self._refusal_seq += 1
+                self._refusals[delivery.id] = self._refusal_seq
             return "full"
         with self._lock:
             self.pending.pop(delivery.id, None)
+            self._refusals.pop(delivery.id, None)
         return "accepted"
 
     # --- workers --------------------------------------------------------------------------
@@ -267,6 +275,7 @@ class WebhookService:
             return 0
         with self._lock:
             wanted = set(self.pending)
+            asked_at = self._refusal_seq
         if not wanted:
             return 0
         try:
@@ -277,11 +286,14 @@ class WebhookService:
         with self._lock:
             for delivery_id in wanted:
                 if delivery_id in requested:
-                    self.pending.pop(delivery_id, None)
+                    if self._refusals.get(delivery_id, 0) <= asked_at:
+                        self.pending.pop(delivery_id, None)
+                        self._refusals.pop(delivery_id, None)
                 elif delivery_id in self.pending:
                     self.pending[delivery_id] += 1
                     if self.pending[delivery_id] >= self.config.redeliver_give_up:
                         del self.pending[delivery_id]
+                        self._refusals.pop(delivery_id, None)
                         _log(
                             logging.ERROR,
                             "GitHub no longer lists this delivery; giving up on redelivery "
