@@ -126,6 +126,17 @@ def test_departures_follow_the_release_cadence_in_its_time_zone() -> None:
     assert [d.astimezone(dt.UTC).isoformat() for d in summer] == ["2026-06-02T14:00:00+00:00"]
 
 
+def test_departures_keep_an_every_other_week_cadence() -> None:
+    import dataclasses
+
+    release = POLICIES.release.model_copy(update={"every_weeks": 2, "anchor": dt.date(2026, 11, 3)})
+    policies = dataclasses.replace(POLICIES, release=release)
+    both = departures(policies, t("2026-11-09T00:00:00"), t("2026-11-23T00:00:00"))
+    assert [d.date().isoformat() for d in both] == ["2026-11-17"]
+    off = compute_figures(policies, snap(), t("2026-11-17T12:00:00"))  # reports W46: off
+    assert (off.trains_due, off.trains_skipped) == (0, 0)
+
+
 ACK_CASES = [
     pytest.param(
         regression(

@@ -201,14 +201,16 @@ def acknowledged_at(policies: Policies, item: Issue) -> dt.datetime | None:
 
 def departures(policies: Policies, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Scheduled train departures in [start, end), from the release cadence."""
+    from automation.planners.release import is_train_day
+
     release = policies.release
     zone = ZoneInfo(release.timezone)
     day = start.astimezone(zone).date() - dt.timedelta(days=1)
     last = end.astimezone(zone).date() + dt.timedelta(days=1)
-    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     out = []
     while day <= last:
-        if names[day.weekday()] in release.weekdays:
+        # The weekdays, and every_weeks counted from the anchor: an off week has no train.
+        if is_train_day(release, day):
             when = dt.datetime.combine(day, release.time, tzinfo=zone)
             if start <= when < end:
                 out.append(when)
