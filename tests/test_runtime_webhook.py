@@ -699,6 +699,23 @@ def test_serve_needs_its_secrets_and_says_which(
     ]
 
 
+def test_serve_with_a_malformed_private_key_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation import cli
+
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nsecretish")
+    assert cli.main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: the App's private key (DATAFACE_OPS_APP_PRIVATE_KEY or _FILE) is not a PEM "
+        "RSA private key"
+    ]
+
+
 def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:
     import argparse
 

@@ -52,6 +52,17 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
     ]
     if missing:
         raise UsageError("serve needs " + ", ".join(missing))
+    try:
+        from github import Auth
+
+        # Sign one JWT now: a malformed key would otherwise fail every delivery (and the
+        # GET /app at start) with a traceback from PyJWT.
+        Auth.AppAuth(str(settings.app_id), key).create_jwt()
+    except Exception:  # the key's text must not reach the message
+        raise UsageError(
+            "the App's private key (DATAFACE_OPS_APP_PRIVATE_KEY or _FILE) is not a PEM "
+            "RSA private key"
+        ) from None
     if args.workers < 1 or args.queue_size < 1:
         raise UsageError("--workers and --queue-size must be at least 1")
     return AppConfig(
