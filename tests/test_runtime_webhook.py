@@ -716,6 +716,36 @@ def test_serve_with_a_malformed_private_key_says_so_in_one_line(
     ]
 
 
+def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
+    private_key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    from automation import cli
+
+    def unreachable(config: AppConfig) -> str:
+        raise requests.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(webhook, "own_bot_login", unreachable)
+    monkeypatch.delenv("DATAFACE_OPS_BOT_LOGIN", raising=False)
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", private_key)
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert cli.main(["serve"]) == 2
+    finally:  # serve configured JSON logging on the root logger
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: cannot reach https://ghe.example.com/api/v3 to read the App (GET /app): "
+        "ConnectionError; check --api-url or GITHUB_API_URL"
+    )
+
+
 def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:
     import argparse
 

@@ -100,8 +100,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_from_env(args)
     configure_json_logging()
     if config.bot_login is None:
+        import requests
+
         # GET /app once at start, so the app can recognise (and ignore) its own events.
-        config = dataclasses.replace(config, bot_login=own_bot_login(config))
+        try:
+            login = own_bot_login(config)
+        except requests.RequestException as exc:
+            raise UsageError(
+                f"cannot reach {config.api_url} to read the App (GET /app): "
+                f"{type(exc).__name__}; check --api-url or GITHUB_API_URL"
+            ) from None
+        config = dataclasses.replace(config, bot_login=login)
     app = create_app(build_service(config))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
