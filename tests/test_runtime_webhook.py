@@ -492,6 +492,19 @@ def test_a_redelivery_refused_while_the_request_is_in_flight_stays_pending(
     assert service.pending_ids() == ["late"]  # answered 503 again: not done
 
 
+def test_deliveries_still_waiting_for_redelivery_at_shutdown_are_logged(
+    private_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = webhook.Event("issues", webhook_payload("issues.opened"))
+    service = WebhookService(_config(private_key, queue_size=1), Recorder())
+    assert service.submit(Delivery("queued", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("busy", event, 0.0)) == "full"
+    with caplog.at_level(logging.INFO):
+        service.stop(timeout=0)
+    lines = {(r.delivery, r.status) for r in _webhook_records(caplog) if r.levelname == "ERROR"}
+    assert lines == {("queued", "unprocessed"), ("busy", "unprocessed")}
+
+
 # --- through the real engine -------------------------------------------------------------
 
 PROBED: list[tuple[int, ...] | None] = []

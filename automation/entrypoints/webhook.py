@@ -218,6 +218,15 @@ class WebhookService:
                 delivery=delivery_id,
                 status="unprocessed",
             )
+        # Answered 503 and kept for redelivery: the book-keeping dies with the process.
+        for delivery_id in self.pending_ids():
+            _log(
+                logging.ERROR,
+                "shutting down before its redelivery was requested; redeliver it from the App "
+                "settings",
+                delivery=delivery_id,
+                status="unprocessed",
+            )
         for _ in self._threads:
             try:
                 self.queue.put_nowait(None)
