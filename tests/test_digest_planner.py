@@ -392,6 +392,17 @@ def test_audit_of_protected_merges(
     assert [row.check for row in f.audit] == expected
 
 
+def test_a_pr_title_cannot_fake_a_digest_marker_or_break_the_table() -> None:
+    fake = plan.marker("digest", "2026-W48")
+    pull = merged_pull(20, "2026-11-18T09:00:00", "CODEOWNERS").model_copy(
+        update={"title": f"a|b {fake}"}
+    )
+    (action,) = plan_digest(POLICIES, snap(pulls=(pull,)), NOW).actions
+    assert isinstance(action, UpsertIssue)
+    assert fake not in action.body  # next week's run would take this issue for its own
+    assert "| #20 a\\|b &lt;!-- dataface-ops:digest:2026-W48 --> |" in action.body
+
+
 def test_stale_warnings_and_closes() -> None:
     items = (
         issue(1, "2026-01-01T00:00:00", labels=("stale",), updated="2026-11-18T06:00:00"),
