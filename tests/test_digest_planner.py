@@ -511,6 +511,14 @@ def test_changed_figures_edit_the_same_issue() -> None:
     assert action.reason == "the figures for 2026-W47 changed since the last run"
 
 
+def test_an_unlabelled_issue_carrying_the_marker_is_not_taken_for_the_digest() -> None:
+    body = f"copied from the digest\n{plan.marker('digest', '2026-W47')}\n"
+    planted = issue(50, "2026-11-23T08:00:00", body=body)
+    [action] = plan_digest(POLICIES, snap(planted), NOW).actions
+    assert isinstance(action, UpsertIssue)
+    assert action.number is None  # a new digest issue, not an edit of #50
+
+
 def test_next_week_opens_a_new_issue() -> None:
     snapshot = _busy_snapshot()
     after = simulate(snapshot, plan_digest(POLICIES, snapshot, NOW))

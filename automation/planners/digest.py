@@ -419,7 +419,9 @@ def plan_digest(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
     marker = plan.marker(FEATURE, figures.week.label)
     body = render_digest(figures, snapshot, policies)
     title = digest_title(figures.week)
-    existing = next((i for i in snapshot.issues if marker in i.body), None)
+    # The label, too: anyone who may open an issue can write the marker into its body, but
+    # only the project and triagers can label it (the executor's lookup filters by it too).
+    existing = next((i for i in snapshot.issues if marker in i.body and LABEL in i.labels), None)
     notes = (
         f"{figures.week.label}: {len(figures.regressions_opened)} regressions opened, "
         f"{len(figures.breaches)} SLA breaches, {len(figures.audit)} unapproved merges",
