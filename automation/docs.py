@@ -294,6 +294,11 @@ def dead_runbook_links(policies: Policies, root: Path, rendered: str) -> list[st
                 f"{policies.source}/owners.yaml areas[{index}].runbook: "
                 f"{area.runbook} does not exist"
             )
+    # Triage comments link this path (its default when triage.yaml names none), wherever it
+    # lives: the patterns above see only links under runbooks/ written out in the policy.
+    runbook = policies.triage.runbook
+    if runbook and not (root / runbook.split("#", 1)[0]).is_file():
+        dead.append(f"{policies.source}/triage.yaml runbook: {runbook} does not exist")
     for path in sorted(runbooks.glob("*.md")) if runbooks.is_dir() else ():
         text = path.read_text(encoding="utf-8")
         for name in dict.fromkeys(runbook_refs(text, sibling_links=True)):

@@ -96,8 +96,10 @@ def event_from_json(name: str, body: bytes | str, *, delivery_id: str | None = N
         raise EventError("the event has no name")
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise EventError(f"the {name} payload is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError, UnicodeDecodeError and an integer longer than
+        # Python's int_max_str_digits; RecursionError, nesting deeper than the parser goes.
+        raise EventError(f"the {name} payload is not valid JSON: {str(exc)[:200]}") from None
     return Event(name, _require_mapping(data, name), delivery_id)
 
 

@@ -190,6 +190,10 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
         state: Literal["success", "failure"] = (
             "success" if action.conclusion in ("success", "neutral") else "failure"
         )
+        if _status_says(repo, action.head_sha, action.name, state, action.title[:140]):
+            # Every run lands here again (it cannot see a status as a check run): posting the
+            # same status again would add one more entry each run, up to GitHub's cap.
+            return "check runs not permitted; the commit status already says so"
         apply_set_commit_status(
             repo,
             SetCommitStatus(
@@ -202,6 +206,21 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
         )
         return "check runs not permitted: set a commit status instead"
     return note
+
+
+def _status_says(repo: Repository, sha: str, context: str, state: str, description: str) -> bool:
+    """GET /repos/{owner}/{repo}/commits/{ref}/statuses (first page, newest first).
+
+    Whether the latest status of `context` already has this state and description.
+    """
+    # Not Commit.get_statuses(): it reads GET .../statuses/{sha}, an undocumented alias.
+    _, data = repo.requester.requestJsonAndCheck(
+        "GET", f"{repo.url}/commits/{quote(sha)}/statuses", parameters={"per_page": 100}
+    )
+    for status in data if isinstance(data, list) else ():
+        if isinstance(status, dict) and status.get("context") == context:
+            return status.get("state") == state and (status.get("description") or "") == description
+    return False
 
 
 def apply_set_commit_status(repo: Repository, action: SetCommitStatus) -> str:

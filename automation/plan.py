@@ -446,6 +446,7 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             updated_at=now,
             head_ref=action.head,
             head_sha=snapshot.branches.get(action.head, ""),
+            head_repo=snapshot.repo,
             base_ref=action.base,
             comments=(),
             reviews=(),

@@ -42,6 +42,7 @@ class FakeRepo:
         self.tags: dict[str, str] = {}  # tag -> commit sha
         self.now = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
         self.commit_listings: list[str] = []
+        self.events: dict[int, list[dict[str, Any]]] = {}  # issue events: review requests
         self._register()
 
     # --- state builders ----------------------------------------------------------------
@@ -132,6 +133,7 @@ class FakeRepo:
             ("GET", rf"{api}/pulls/\d+/reviews(\?.*)?", self._reviews),
             ("POST", rf"{api}/pulls/\d+/requested_reviewers", self._request_reviewers),
             ("POST", rf"{api}/issues/\d+/labels", self._add_labels),
+            ("GET", rf"{api}/issues/\d+/events(\?.*)?", self._issue_events),
             ("GET", rf"{api}/compare/[^?]+(\?.*)?", self._compare),
             ("POST", rf"{api}/git/refs", self._create_ref),
             ("PATCH", rf"{api}/git/refs/.+", self._update_ref),
@@ -239,14 +241,43 @@ class FakeRepo:
         return 200, [], {}
 
     def _request_reviewers(self, path: str, query: dict[str, str], body: Any) -> Any:
-        pull = self.pulls[self._number(path)]
+        number = self._number(path)
+        pull = self.pulls[number]
         for login in body.get("reviewers", []):
             pull["requested_reviewers"].append(checker.user_json(login))
+            self._review_event(number, "review_requested", login=login)
         for slug in body.get("team_reviewers", []):
             pull["requested_teams"].append(
                 {**checker.example("pulls/get")["requested_teams"][0], "slug": slug, "name": slug}
             )
+            self._review_event(number, "review_requested", slug=slug)
         return 201, pull, {}
+
+    def remove_review_request(self, number: int, login: str) -> None:
+        """A person takes a reviewer off the PR (GitHub records review_request_removed)."""
+        pull = self.pulls[number]
+        pull["requested_reviewers"] = [
+            u for u in pull["requested_reviewers"] if u["login"].lower() != login.lower()
+        ]
+        self._review_event(number, "review_request_removed", login=login)
+
+    def _review_event(
+        self, number: int, kind: str, *, login: str | None = None, slug: str | None = None
+    ) -> None:
+        event = checker.example("issues/list-events", repo=self.repo)[0]
+        event.update(event=kind, label=None, commit_id=None, commit_url=None)
+        event["review_requester"] = checker.user_json("dataface-ops[bot]")
+        if login is not None:
+            event["requested_reviewer"] = checker.user_json(login)
+        if slug is not None:
+            team = {**checker.example("pulls/get")["requested_teams"][0], "slug": slug}
+            event["requested_team"] = {**team, "name": slug}
+        self.events.setdefault(number, []).append(event)
+
+    def _issue_events(self, path: str, query: dict[str, str], body: Any) -> Any:
+        number = self._number(path)
+        chunk, headers = self._page(path, query, self.events.get(number, []))
+        return 200, chunk, headers
 
     def _add_labels(self, path: str, query: dict[str, str], body: Any) -> Any:
         pull = self.pulls[self._number(path)]

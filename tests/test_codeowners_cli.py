@@ -277,3 +277,31 @@ def test_a_protected_directory_absent_from_the_file_list_is_probed_inside() -> N
     assert validate(broken, ["prompts/a.md"], None, {"/prompts/": ("@dataface/prompt-eng",)})[
         -1
     ] == ("protected '/prompts/' (expected @dataface/prompt-eng): prompts/a.md is unowned (line 2)")
+
+
+@pytest.mark.parametrize("where", ["--codeowners", "--root", "--files"])
+def test_a_file_that_is_not_utf8_is_a_usage_error(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = b"/dataface/ai/ @dataface/ai-platform \xff\n"
+    if where == "--root":
+        (tmp_path / ".github").mkdir()
+        (tmp_path / ".github" / "CODEOWNERS").write_bytes(bad)
+        args = ["explain", "x", "--root", str(tmp_path)]
+        target = tmp_path / ".github" / "CODEOWNERS"
+    elif where == "--codeowners":
+        (tmp_path / "CODEOWNERS").write_bytes(bad)
+        args = ["explain", "x", "--codeowners", str(tmp_path / "CODEOWNERS")]
+        target = tmp_path / "CODEOWNERS"
+    else:
+        (tmp_path / "files.txt").write_bytes(b"caf\xe9.py\n")
+        args = ["check", "--codeowners", str(ROOT / "CODEOWNERS"), "--files"]
+        args.append(str(tmp_path / "files.txt"))
+        target = None
+    assert run(*args, "--policies", POLICIES) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if target is not None:
+        assert err == f"error: {target} is not UTF-8 text\n"
+    else:
+        assert err == f"error: file list {str(tmp_path / 'files.txt')!r} is not UTF-8 text\n"

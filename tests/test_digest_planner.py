@@ -126,6 +126,17 @@ def test_departures_follow_the_release_cadence_in_its_time_zone() -> None:
     assert [d.astimezone(dt.UTC).isoformat() for d in summer] == ["2026-06-02T14:00:00+00:00"]
 
 
+def test_departures_keep_an_every_other_week_cadence() -> None:
+    import dataclasses
+
+    release = POLICIES.release.model_copy(update={"every_weeks": 2, "anchor": dt.date(2026, 11, 3)})
+    policies = dataclasses.replace(POLICIES, release=release)
+    both = departures(policies, t("2026-11-09T00:00:00"), t("2026-11-23T00:00:00"))
+    assert [d.date().isoformat() for d in both] == ["2026-11-17"]
+    off = compute_figures(policies, snap(), t("2026-11-17T12:00:00"))  # reports W46: off
+    assert (off.trains_due, off.trains_skipped) == (0, 0)
+
+
 ACK_CASES = [
     pytest.param(
         regression(
@@ -220,6 +231,35 @@ def test_acknowledgement_and_breaches(
         figures.breaches,
         figures.median_hours,
     ) == expected
+
+
+def test_acknowledgement_and_severity_follow_the_triage_policy() -> None:
+    import dataclasses
+
+    triage = POLICIES.triage.model_copy(
+        update={
+            "labels": POLICIES.triage.labels.model_copy(update={"severity_prefix": "sev/"}),
+            "acknowledgement": POLICIES.triage.acknowledgement.model_copy(
+                update={"label": "Acked", "assignee_comment": False}
+            ),
+        }
+    )
+    policies = dataclasses.replace(POLICIES, triage=triage)
+    acked = issue(
+        1,
+        "2026-11-17T09:00:00",
+        labels=("eval-regression", "sev/sev1"),
+        assignees=("dev-patel",),
+        events=(
+            ev("commented", "dev-patel", "2026-11-17T09:30:00"),  # not an ack by this policy
+            ev("labeled", "maya-chen", "2026-11-17T11:00:00", "acked"),
+        ),
+    )
+    figures = compute_figures(policies, snap(acked), NOW)
+    assert figures.regressions_acknowledged == [1]
+    assert figures.median_hours == 2.0
+    assert figures.breaches == []  # sev1 has 4 h; acknowledged after 2 h
+    assert [r.severity for r in figures.by_severity if r.acknowledged] == ["sev1"]
 
 
 @pytest.mark.parametrize(
@@ -352,6 +392,17 @@ def test_audit_of_protected_merges(
     assert [row.check for row in f.audit] == expected
 
 
+def test_a_pr_title_cannot_fake_a_digest_marker_or_break_the_table() -> None:
+    fake = plan.marker("digest", "2026-W48")
+    pull = merged_pull(20, "2026-11-18T09:00:00", "CODEOWNERS").model_copy(
+        update={"title": f"a|b {fake}"}
+    )
+    (action,) = plan_digest(POLICIES, snap(pulls=(pull,)), NOW).actions
+    assert isinstance(action, UpsertIssue)
+    assert fake not in action.body  # next week's run would take this issue for its own
+    assert "| #20 a\\|b &lt;!-- dataface-ops:digest:2026-W48 --> |" in action.body
+
+
 def test_stale_warnings_and_closes() -> None:
     items = (
         issue(1, "2026-01-01T00:00:00", labels=("stale",), updated="2026-11-18T06:00:00"),
@@ -366,8 +417,22 @@ def test_stale_warnings_and_closes() -> None:
         issue(4, "2026-01-01T00:00:00", labels=("stale",), closed="2026-11-20T06:00:00"),
         issue(5, "2026-01-01T00:00:00", closed="2026-11-20T06:00:00", state_reason="not_planned"),
     )
-    f = compute_figures(POLICIES, snap(*items), NOW)
-    assert (f.stale_warned, f.stale_closed) == ([1], [3])
+    # The sweep closes pull requests too; GitHub records no state_reason for them.
+    pulls = (
+        PullRequest(
+            number=6,
+            title="stale PR",
+            author="dev-patel",
+            labels=("stale",),
+            created_at=t("2026-01-01T00:00:00"),
+            updated_at=t("2026-11-20T06:00:00"),
+            closed_at=t("2026-11-20T06:00:00"),
+            state="closed",
+        ),
+        merged_pull(7, "2026-11-20T06:00:00", "README.md", labels=("stale",)),
+    )
+    f = compute_figures(POLICIES, snap(*items, pulls=pulls), NOW)
+    assert (f.stale_warned, f.stale_closed) == ([1], [3, 6])
 
 
 def test_backlog_and_trend_exclude_the_digest_issues() -> None:
@@ -444,6 +509,14 @@ def test_changed_figures_edit_the_same_issue() -> None:
     assert isinstance(action, UpsertIssue)
     assert action.number == number
     assert action.reason == "the figures for 2026-W47 changed since the last run"
+
+
+def test_an_unlabelled_issue_carrying_the_marker_is_not_taken_for_the_digest() -> None:
+    body = f"copied from the digest\n{plan.marker('digest', '2026-W47')}\n"
+    planted = issue(50, "2026-11-23T08:00:00", body=body)
+    [action] = plan_digest(POLICIES, snap(planted), NOW).actions
+    assert isinstance(action, UpsertIssue)
+    assert action.number is None  # a new digest issue, not an edit of #50
 
 
 def test_next_week_opens_a_new_issue() -> None:

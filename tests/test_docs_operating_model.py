@@ -141,6 +141,30 @@ def test_dead_runbook_link_in_a_policy_fails(repo_copy: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("runbook: docs/runbooks/eval-regression.md", "runbook: docs/playbooks/regression.md"),
+        ("runbook: docs/runbooks/eval-regression.md\n", ""),  # the default path, unwritten
+    ],
+    ids=["outside-runbooks", "default"],
+)
+def test_triage_runbook_that_does_not_exist_fails(before: str, after: str, repo_copy: Path) -> None:
+    triage = repo_copy / "policies/triage.yaml"
+    text = triage.read_text()
+    assert before in text
+    triage.write_text(text.replace(before, after))
+    if not after:
+        (repo_copy / "docs/runbooks/eval-regression.md").unlink()
+    policies = load_policy_dir(repo_copy / "policies")
+    (repo_copy / "docs/OPERATING_MODEL.md").write_text(render_operating_model(policies, NOW))
+    result = check_docs(policies, repo_copy)
+    path = after.removeprefix("runbook: ") or "docs/runbooks/eval-regression.md"
+    assert f"{repo_copy / 'policies'}/triage.yaml runbook: {path} does not exist" in (
+        result.dead_links
+    )
+
+
 def test_missing_runbook_file_fails_every_link_to_it(
     repo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -74,6 +74,7 @@ def test_forbidden_check_runs_fall_back_to_a_commit_status(
         status=403,
         json={"message": "You must authenticate via a GitHub App.", "documentation_url": "x"},
     )
+    github.get(f"{API}/commits/{HEAD}/statuses", json=[])
     github.post(
         f"{API}/statuses/{HEAD}",
         status=201,
@@ -91,6 +92,30 @@ def test_forbidden_check_runs_fall_back_to_a_commit_status(
         {"state": "failure", "description": CHECK.title, "context": "owner-approval"}
     ]
     assert "falling back to a commit status" in caplog.text
+
+
+def test_a_commit_status_that_already_says_so_is_not_posted_again(github: GitHubMock) -> None:
+    # The fallback runs on every run: the planner never sees a check run. The latest status
+    # of the context already carries this verdict, so nothing is written.
+    github.post(
+        f"{API}/check-runs",
+        status=403,
+        json={"message": "You must authenticate via a GitHub App.", "documentation_url": "x"},
+    )
+    status = checker.example("repos/list-commit-statuses-for-ref", repo=REPO)[0]
+    older = {**status, "id": status["id"] - 1, "state": "success", "description": "Approved"}
+    latest = {**status, "state": "failure", "description": CHECK.title}
+    other = {**status, "context": "ci/build", "state": "success", "description": "ok"}
+    for item in (latest, older):
+        item["context"] = "owner-approval"
+    github.get(f"{API}/commits/{HEAD}/statuses", json=[other, latest, older])
+    report = execute([Plan("ownership", (CHECK,))], repo())
+    (outcome,) = report.outcomes
+    assert (outcome.status, outcome.detail) == (
+        "applied",
+        "check runs not permitted; the commit status already says so",
+    )
+    assert github.count("POST", "/statuses/") == 0
 
 
 def test_review_request_names_people_and_teams(github: GitHubMock) -> None:

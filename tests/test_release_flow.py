@@ -329,3 +329,19 @@ def test_an_ordinary_merge_reads_two_things_and_writes_nothing(
     assert run_env("pull_request", payload, "2026-11-24T15:30:00Z") == 0
     assert github.writes() == []
     assert github.count() == 2  # latest release, train PRs: the train itself is cron's
+
+
+def test_a_review_request_a_person_removed_is_not_made_again(
+    github: GitHubMock, run_env: Any
+) -> None:
+    fake = FakeRepo(github)
+    last_week(fake)
+    assert run_env("schedule", SCHEDULE, "2026-11-24T15:00:00Z") == 0
+    assert github.count("POST", "/requested_reviewers") == 1
+    # The captain is taken off the train PR by a person: the next run reads who was asked
+    # before and leaves the PR as it is.
+    fake.remove_review_request(340, "tomas-silva")
+    before = len(github.calls)
+    assert run_env("schedule", SCHEDULE, "2026-11-24T16:00:00Z") == 0
+    assert writes(github, before) == []
+    assert github.count("GET", "/issues/340/events") == 1

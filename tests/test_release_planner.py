@@ -394,3 +394,71 @@ def test_people_text_too_long_for_any_changelog_is_left_alone() -> None:
     plan = plan_release(policies(), snap, t("2026-11-25T09:00"))
     assert plan.actions == ()
     assert plan.notes[-1].startswith(f"train PR #{pr.number}: the text around the generated")
+
+
+def test_a_pr_whose_fork_was_deleted_is_not_a_train() -> None:
+    # GitHub answers `head.repo: null` once the fork behind an open PR is deleted; such a PR
+    # from a fork branch named like a train must not pass for the train (nor block one).
+    orphan = train_pr(397, "2026-11-24").model_copy(update={"head_repo": None})
+    snap = snapshot((*week(), LAST_TRAIN, orphan), releases=(LAST_RELEASE,))
+    plan = plan_release(policies(), snap, NOW)
+    assert kinds(plan) == ["SetBranch", "UpsertPullRequest"]
+    assert plan.actions[1].number is None  # type: ignore[attr-defined]
+
+
+def test_team_slugs_and_labels_compare_case_insensitively() -> None:
+    # GitHub answers team slugs in lower case and applies an existing label whatever the case
+    # asked: a policy spelling them differently must not re-request or re-label every run.
+    pol = policies(labels=("Release-Train",))
+    teams = tuple(
+        team.model_copy(update={"github": team.github.replace("evals", "Evals")})
+        if team.github
+        else team
+        for team in pol.owners.teams
+    )
+    pol = dataclasses.replace(pol, owners=pol.owners.model_copy(update={"teams": teams}))
+    snap = snapshot((*week(), LAST_TRAIN), releases=(LAST_RELEASE,))
+    opened = simulate(snap, plan_release(pol, snap, NOW))
+    pr = next(p for p in opened.pulls if p.head_ref == "release-train/2026-11-24")
+    assert "Evals" in pr.requested_teams
+    pr = pr.model_copy(
+        update={
+            "labels": ("release-train",),
+            "requested_teams": tuple(slug.lower() for slug in pr.requested_teams),
+        }
+    )
+    snap = opened.model_copy(
+        update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
+    )
+    assert plan_release(pol, snap, NOW).actions == ()
+
+
+def test_a_reviewer_whose_request_a_person_removed_is_not_asked_again() -> None:
+    from automation.snapshot.models import IssueEvent
+
+    opened, pr = _opened_train(body_extra=False)
+    removed = (
+        IssueEvent(
+            event="review_request_removed",
+            actor="maya-chen",
+            created_at=t("2026-11-24T16:00"),
+            requested_reviewer=CAPTAIN.upper(),
+        ),
+        IssueEvent(
+            event="review_request_removed",
+            actor="maya-chen",
+            created_at=t("2026-11-24T16:00"),
+            requested_team="evals",
+        ),
+    )
+    pr = pr.model_copy(
+        update={
+            "requested_reviewers": (),
+            "requested_teams": tuple(x for x in pr.requested_teams if x != "evals"),
+            "events": removed,
+        }
+    )
+    snap = opened.model_copy(
+        update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
+    )
+    assert plan_release(policies(), snap, t("2026-11-25T09:00")).actions == ()

@@ -79,6 +79,18 @@ def _line_of(path: Path, text: str) -> int:
             "only one category may have no labels/paths",
         ),
         (
+            'title_pattern: "Release train {date}"',
+            'title_pattern: "Release train {date.year}"',
+            "title_pattern",
+            "pattern does not render",
+        ),
+        (
+            'release_name_pattern: "Release train {date}"',
+            'release_name_pattern: "Release train {date[day]}"',
+            "release_name_pattern",
+            "pattern does not render",
+        ),
+        (
             "timezone: Europe/London",
             "timezone: Europe/Londinium",
             "timezone",

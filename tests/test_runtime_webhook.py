@@ -270,8 +270,19 @@ def test_oversized_body_gets_413(
         (b"[1, 2]", "issues", 400),
         (b'{"action": "opened", "issue": {"number": "one"}}', "issues", 400),
         (b"{}", "", 400),
+        (b'"x"', "issues", 400),
+        (b"[" * 100_000 + b"]" * 100_000, "issues", 400),
+        (b'{"action": "opened", "n": ' + b"1" * 5000 + b"}", "issues", 400),
     ],
-    ids=["not-json", "not-an-object", "no-number", "no-event-header"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "no-number",
+        "no-event-header",
+        "a-string",
+        "nested-too-deep",
+        "int-too-long",
+    ],
 )
 def test_malformed_signed_payloads_get_400(
     body: bytes,
@@ -314,6 +325,46 @@ def test_ping_own_events_and_redeliveries(private_key: str, github: Any) -> None
     assert recorder.ids == [headers["X-GitHub-Delivery"]]
     assert health["handled"] == 1 and health["pending_redelivery"] == 0
     assert len(github.calls) == 0
+
+
+def test_events_no_feature_wants_are_answered_at_once_without_work(
+    private_key: str, github: Any
+) -> None:
+    gate = threading.Event()
+    recorder = Recorder(gate)
+    service = WebhookService(_config(private_key, queue_size=1), recorder)
+    with serving(service) as port:
+        body, headers = _delivery("issues.opened")
+        headers["X-GitHub-Event"] = "watch"
+        headers["X-Hub-Signature-256"] = sign(SECRET.encode(), body)
+        ignored = {"ok": "ignored: no feature subscribes to this event"}
+        assert _post(port, body, headers) == (200, ignored)
+        # A dispatch of any workflow is no reason to sweep everything from the app.
+        assert _post(port, *_delivery("workflow_dispatch")) == (200, ignored)
+        assert _post(port, *_delivery("issues.opened", action="closed")) == (200, ignored)
+        assert service.queue.qsize() == 0
+        gate.set()
+    assert recorder.ids == []
+    assert len(github.calls) == 0
+
+
+def test_a_failed_delivery_is_processed_again_when_redelivered(private_key: str) -> None:
+    calls: list[str] = []
+
+    def flaky(delivery: Delivery) -> None:
+        calls.append(delivery.id)
+        if len(calls) == 1:
+            raise RuntimeError("GitHub answered 502")
+
+    service = WebhookService(_config(private_key), flaky)
+    body, headers = _delivery("issues.opened")
+    with serving(service) as port:
+        assert _post(port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: service.health()["failed"] == 1)
+        # Redelivered from the App settings: the same GUID, and it must not be dropped.
+        assert _post(port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: service.health()["handled"] == 1)
+    assert calls == [headers["X-GitHub-Delivery"]] * 2
 
 
 def _get(port: int, path: str) -> bytes:
@@ -415,6 +466,43 @@ def test_redelivery_waits_for_room_and_keeps_ids_github_cannot_find(
     finally:
         service.stop()
     assert all("lost" in a for a in asked)
+
+
+def test_a_redelivery_refused_while_the_request_is_in_flight_stays_pending(
+    private_key: str,
+) -> None:
+    event = webhook.Event("issues", webhook_payload("issues.opened"))
+    service: WebhookService
+
+    def redeliverer(wanted: set[str]) -> set[str]:
+        # GitHub redelivers "late" at once, while the other attempts are still being
+        # requested (one a second), and the queue is full again by then.
+        service.queue.put_nowait(Delivery("filler-1", event, 0.0))
+        service.queue.put_nowait(Delivery("filler-2", event, 0.0))
+        assert service.submit(Delivery("late", event, 0.0)) == "full"
+        return set(wanted)
+
+    service = WebhookService(_config(private_key, queue_size=2), Recorder(), redeliverer)
+    assert service.submit(Delivery("first", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("second", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("late", event, 0.0)) == "full"
+    service.queue.get_nowait()
+    service.queue.get_nowait()  # room again (no workers run in this test)
+    assert service.redeliver_pending() == 1
+    assert service.pending_ids() == ["late"]  # answered 503 again: not done
+
+
+def test_deliveries_still_waiting_for_redelivery_at_shutdown_are_logged(
+    private_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = webhook.Event("issues", webhook_payload("issues.opened"))
+    service = WebhookService(_config(private_key, queue_size=1), Recorder())
+    assert service.submit(Delivery("queued", event, 0.0)) == "accepted"
+    assert service.submit(Delivery("busy", event, 0.0)) == "full"
+    with caplog.at_level(logging.INFO):
+        service.stop(timeout=0)
+    lines = {(r.delivery, r.status) for r in _webhook_records(caplog) if r.levelname == "ERROR"}
+    assert lines == {("queued", "unprocessed"), ("busy", "unprocessed")}
 
 
 # --- through the real engine -------------------------------------------------------------
@@ -622,6 +710,53 @@ def test_serve_needs_its_secrets_and_says_which(
     assert err == [
         "error: serve needs DATAFACE_OPS_WEBHOOK_SECRET, DATAFACE_OPS_APP_PRIVATE_KEY (or _FILE)"
     ]
+
+
+def test_serve_with_a_malformed_private_key_says_so_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation import cli
+
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\nsecretish")
+    assert cli.main(["serve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: the App's private key (DATAFACE_OPS_APP_PRIVATE_KEY or _FILE) is not a PEM "
+        "RSA private key"
+    ]
+
+
+def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
+    private_key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    from automation import cli
+
+    def unreachable(config: AppConfig) -> str:
+        raise requests.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(webhook, "own_bot_login", unreachable)
+    monkeypatch.delenv("DATAFACE_OPS_BOT_LOGIN", raising=False)
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", private_key)
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        assert cli.main(["serve"]) == 2
+    finally:  # serve configured JSON logging on the root logger
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: cannot reach https://ghe.example.com/api/v3 to read the App (GET /app): "
+        "ConnectionError; check --api-url or GITHUB_API_URL"
+    )
 
 
 def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
+from automation.snapshot import stale as stale_snapshot
 from tests.github_api.fixtures import GitHubMock
 from tests.stale_backlog import REPO, Backlog
 from tests.test_stale_sweep import NOW, warn_trace
@@ -76,8 +77,26 @@ def test_explain_live_reads_the_item_and_its_timeline(
     backlog.install()
     monkeypatch.setenv("GITHUB_TOKEN", "t")
     monkeypatch.setenv("DATAFACE_OPS_NO_PACING", "1")
+    # GraphQL, which the REST-checked mock cannot serve: the pinned read stands in.
+    monkeypatch.setattr(stale_snapshot, "read_pinned_issues", lambda repo: frozenset())
     args = ["stale", "explain", "7", "--repo", REPO, "--at", AT]
     assert main([*args, "--policies", str(ROOT / "policies")]) == 0
     out = capsys.readouterr().out
     assert "verdict: close: warned on 2026-11-04" in out
     assert github.count("GET") == 2 and not github.writes()
+
+
+def test_explain_live_minds_a_pinned_issue_like_the_sweep(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backlog = Backlog(github, NOW)
+    item = backlog.add(7, created=400, updated=100)
+    backlog.install()
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.setenv("DATAFACE_OPS_NO_PACING", "1")
+    monkeypatch.setattr(stale_snapshot, "read_pinned_issues", lambda repo: frozenset({7}))
+    args = ["stale", "explain", "7", "--repo", REPO, "--at", AT]
+    assert main([*args, "--policies", str(ROOT / "policies")]) == 0
+    out = capsys.readouterr().out
+    assert "exempt: it is pinned" in out and "verdict: nothing to do" in out
+    assert item.labels == []

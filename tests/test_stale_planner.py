@@ -250,6 +250,16 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
         UNSTALE7,
     ),
     (
+        "a person set the issue type after the warning (types replace labels): un-stale",
+        issue(
+            updated=3,
+            labels=WARNED_LABELS,
+            comments=warned(7, 10)[0],
+            events=(*warned(7, 10)[1], event("issue_type_added", "maya-chen", 3)),
+        ),
+        UNSTALE7,
+    ),
+    (
         "a person removed the stale label: nothing left to do",
         issue(
             updated=3,

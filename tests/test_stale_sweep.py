@@ -376,6 +376,43 @@ def test_an_event_about_a_deleted_item_reads_one_404_and_plans_nothing(
     assert github.count() == 1
 
 
+def test_an_event_about_a_deleted_item_reads_one_410_and_plans_nothing(
+    github: GitHubMock,
+) -> None:
+    github.get(
+        "/repos/o/r/issues/410",
+        status=410,
+        json={"message": "This issue was deleted", "documentation_url": "https://docs.github.com"},
+    )
+    snapshot = collect_stale(repository(), policies(), (410,), NOW)
+    assert snapshot.issues == () and snapshot.pulls == ()
+    assert github.count() == 1
+
+
+def test_an_event_about_a_transferred_item_never_acts_on_its_new_number(
+    github: GitHubMock,
+) -> None:
+    backlog = Backlog(github, NOW)
+    moved = backlog.add(17, created=400, updated=1, labels=("stale",))
+    data = backlog.issue_json(moved)
+    data["repository_url"] = "https://api.github.com/repos/o/elsewhere"
+    github.get(
+        "/repos/o/r/issues/5",
+        status=301,
+        headers={"Location": "https://api.github.com/repos/o/elsewhere/issues/17"},
+        json={
+            "message": "Moved Permanently",
+            "url": "https://api.github.com/repos/o/elsewhere/issues/17",
+            "documentation_url": "https://docs.github.com",
+        },
+    )
+    # GitHub's Location names /repositories/{id}/issues/{n}, a path the REST description
+    # (which the mock checks) does not list; the repository's own path stands in for it.
+    github.get("https://api.github.com/repos/o/elsewhere/issues/17", json=data)
+    snapshot = collect_stale(repository(), policies(), (5,), NOW)
+    assert snapshot.issues == () and snapshot.pulls == ()
+
+
 def test_a_malformed_pinned_answer_is_a_snapshot_error() -> None:
     with pytest.raises(SnapshotError, match="pinned issues answer lacks"):
         pinned_from_graphql({"data": {"repository": None}})

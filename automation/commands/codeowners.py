@@ -40,12 +40,15 @@ def _root(args: argparse.Namespace) -> Path:
 def _existing(root: Path) -> tuple[str, str] | None:
     """(path, text) of the CODEOWNERS GitHub would use in this checkout."""
     from automation.codeowners import find_codeowners
+    from automation.errors import UsageError
 
     def read(path: str) -> str | None:
         try:
             return (root / path).read_text(encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except UnicodeDecodeError:
+            raise UsageError(f"{root / path} is not UTF-8 text") from None
 
     return find_codeowners(read)
 
@@ -62,6 +65,8 @@ def _target(args: argparse.Namespace) -> tuple[Path, str | None]:
             return path, None
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{path} is not UTF-8 text") from None
     root = _root(args)
     found = _existing(root)
     if found is None:
@@ -93,6 +98,8 @@ def _file_list(args: argparse.Namespace) -> list[str]:
             text = sys.stdin.read() if args.files == "-" else Path(args.files).read_text("utf-8")
         except OSError as exc:
             raise UsageError(f"cannot read file list {args.files!r}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"file list {args.files!r} is not UTF-8 text") from None
         return [line.strip() for line in text.splitlines() if line.strip()]
     try:
         done = subprocess.run(

@@ -52,6 +52,17 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
     ]
     if missing:
         raise UsageError("serve needs " + ", ".join(missing))
+    try:
+        from github import Auth
+
+        # Sign one JWT now: a malformed key would otherwise fail every delivery (and the
+        # GET /app at start) with a traceback from PyJWT.
+        Auth.AppAuth(str(settings.app_id), key).create_jwt()
+    except Exception:  # the key's text must not reach the message
+        raise UsageError(
+            "the App's private key (DATAFACE_OPS_APP_PRIVATE_KEY or _FILE) is not a PEM "
+            "RSA private key"
+        ) from None
     if args.workers < 1 or args.queue_size < 1:
         raise UsageError("--workers and --queue-size must be at least 1")
     return AppConfig(
@@ -89,8 +100,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = config_from_env(args)
     configure_json_logging()
     if config.bot_login is None:
+        import requests
+
         # GET /app once at start, so the app can recognise (and ignore) its own events.
-        config = dataclasses.replace(config, bot_login=own_bot_login(config))
+        try:
+            login = own_bot_login(config)
+        except requests.RequestException as exc:
+            raise UsageError(
+                f"cannot reach {config.api_url} to read the App (GET /app): "
+                f"{type(exc).__name__}; check --api-url or GITHUB_API_URL"
+            ) from None
+        config = dataclasses.replace(config, bot_login=login)
     app = create_app(build_service(config))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from automation.policy.loader import Policies
     from automation.snapshot.models import Snapshot
 
 
@@ -34,7 +35,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     policies = cli._policies(args)
     now = cli._now(args)
     loaded = (
-        cli._load_snapshot(args.snapshot) if args.snapshot else _read_one(args, args.number, now)
+        cli._load_snapshot(args.snapshot)
+        if args.snapshot
+        else _read_one(args, args.number, now, policies)
     )
     snapshot = loaded if isinstance(loaded, Snapshot) else None
     if snapshot is None:
@@ -44,17 +47,20 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
-def _read_one(args: argparse.Namespace, number: int, now: object) -> Snapshot:
-    """GET the item, then its timeline (two reads, whatever the verdict)."""
+def _read_one(args: argparse.Namespace, number: int, now: object, policies: Policies) -> Snapshot:
+    """GET the item, then its timeline (two reads, whatever the verdict), and for an issue
+    the pinned issues (one GraphQL request) when a rule exempts them, as the sweep does."""
     from automation import cli
-    from automation.snapshot.collect import raw
+    from automation.snapshot.collect import is_pull_request, raw
     from automation.snapshot.models import PullRequest, Snapshot
-    from automation.snapshot.stale import _item, read_timeline
+    from automation.snapshot.stale import _item, _wants_pinned, read_pinned_issues, read_timeline
 
     repo = cli._repository(cli._settings(args))
     issue = repo.get_issue(number)
     issue.update()
-    item = _item(raw(issue), frozenset())
+    data = raw(issue)
+    wants = not is_pull_request(data) and _wants_pinned(policies)
+    item = _item(data, read_pinned_issues(repo) if wants else frozenset())
     comments, events = read_timeline(repo, number)
     item = item.model_copy(update={"comments": comments, "events": events})
     key = "pulls" if isinstance(item, PullRequest) else "issues"

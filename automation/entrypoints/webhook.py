@@ -151,6 +151,11 @@ class WebhookService:
         self.seen = SeenDeliveries(config.dedupe_size)
         # Delivery ids answered 503, with how many redelivery requests failed to find them.
         self.pending: dict[str, int] = {}
+        # When each pending id was last answered 503 (a sequence number): a redelivery that
+        # arrives, and is refused again, while its redelivery request is still in flight
+        # must stay pending rather than be taken as done when the request returns.
+        self._refusals: dict[str, int] = {}
+        self._refusal_seq = 0
         self.handled = 0
         self.failed = 0
         self._lock = threading.Lock()
@@ -169,9 +174,12 @@ class WebhookService:
             self.seen.discard(delivery.id)  # the redelivery must not look like a duplicate
             with self._lock:
                 self.pending.setdefault(delivery.id, 0)
+                self._refusal_seq += 1
+                self._refusals[delivery.id] = self._refusal_seq
             return "full"
         with self._lock:
             self.pending.pop(delivery.id, None)
+            self._refusals.pop(delivery.id, None)
         return "accepted"
 
     # --- workers --------------------------------------------------------------------------
@@ -210,6 +218,15 @@ class WebhookService:
                 delivery=delivery_id,
                 status="unprocessed",
             )
+        # Answered 503 and kept for redelivery: the book-keeping dies with the process.
+        for delivery_id in self.pending_ids():
+            _log(
+                logging.ERROR,
+                "shutting down before its redelivery was requested; redeliver it from the App "
+                "settings",
+                delivery=delivery_id,
+                status="unprocessed",
+            )
         for _ in self._threads:
             try:
                 self.queue.put_nowait(None)
@@ -235,6 +252,9 @@ class WebhookService:
             try:
                 self.processor(delivery)
             except Exception as exc:  # one failed delivery must not stop the worker
+                # Forget the id, so that a redelivery (from the App settings or the
+                # deliveries API) is processed rather than taken for a duplicate.
+                self.seen.discard(delivery.id)
                 with self._lock:
                     self.failed += 1
                 log.error(
@@ -264,6 +284,7 @@ class WebhookService:
             return 0
         with self._lock:
             wanted = set(self.pending)
+            asked_at = self._refusal_seq
         if not wanted:
             return 0
         try:
@@ -274,11 +295,14 @@ class WebhookService:
         with self._lock:
             for delivery_id in wanted:
                 if delivery_id in requested:
-                    self.pending.pop(delivery_id, None)
+                    if self._refusals.get(delivery_id, 0) <= asked_at:
+                        self.pending.pop(delivery_id, None)
+                        self._refusals.pop(delivery_id, None)
                 elif delivery_id in self.pending:
                     self.pending[delivery_id] += 1
                     if self.pending[delivery_id] >= self.config.redeliver_give_up:
                         del self.pending[delivery_id]
+                        self._refusals.pop(delivery_id, None)
                         _log(
                             logging.ERROR,
                             "GitHub no longer lists this delivery; giving up on redelivery "
@@ -323,6 +347,9 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
     from starlette.routing import Route
+
+    from automation.engine import registered
+    from automation.routing import route
 
     config = service.config
     secret = config.webhook_secret.encode("utf-8")
@@ -380,6 +407,13 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
         if config.bot_login and (event.sender or "").lower() == config.bot_login.lower():
             _log(logging.INFO, "ignored: sent by this app", **fields, status=202)
             return JSONResponse({"ok": "ignored own event"}, status_code=202)
+        # Unknown events (and workflow_dispatch, whose sweep belongs to the schedule workflow,
+        # not to every dispatch of any workflow) are answered at once, without a queue slot.
+        if event.name in ("schedule", "workflow_dispatch") or not registered(
+            route(actions_view(event)).features
+        ):
+            _log(logging.INFO, "ignored: no feature subscribes to this event", **fields, status=200)
+            return JSONResponse({"ok": "ignored: no feature subscribes to this event"})
         outcome = service.submit(Delivery(delivery_id, event, service.clock()))
         if outcome == "duplicate":
             _log(logging.INFO, "ignored: duplicate delivery", **fields, status=200)

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 FEATURE = "digest"
 LABEL = "ops-digest"
 RELEASE_LABEL = "release-train"
-TRIAGED_LABEL = "triaged"
-SEVERITY_PREFIX = "severity:"
 SERVER_URL = "https://github.com"
 TREND_WEEKS = 4
 # A train merged later than this after its departure counts as late.
@@ -166,11 +164,12 @@ def percentile(values: Sequence[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
-def severity_of(item: Issue) -> str | None:
-    """The severity from a `severity:<name>` label."""
+def severity_of(policies: Policies, item: Issue) -> str | None:
+    """The severity from a `<severity_prefix><name>` label (triage.yaml's labels)."""
+    prefix = policies.triage.labels.severity_prefix
     for label in item.labels:
-        if label.startswith(SEVERITY_PREFIX):
-            return label.removeprefix(SEVERITY_PREFIX)
+        if label.startswith(prefix):
+            return label.removeprefix(prefix)
     return None
 
 
@@ -179,18 +178,22 @@ def sla_hours(policies: Policies) -> dict[str, float]:
     return {str(k): float(v) for k, v in policies.triage.sla_hours.items()}
 
 
-def acknowledged_at(item: Issue) -> dt.datetime | None:
-    """When a person first acknowledged the regression: a `triaged` label or an assignee's comment.
+def acknowledged_at(policies: Policies, item: Issue) -> dt.datetime | None:
+    """When a person first acknowledged the regression, as triage.yaml's `acknowledgement`
+    defines it (its label, or a comment by an assignee), the same rule escalation applies.
 
     Read from the issue's timeline (`events`); None when not acknowledged or not read.
     """
+    ack = policies.triage.acknowledgement
+    label = ack.label.casefold() if ack.label else None
+    assignees = {a.casefold() for a in item.assignees} if ack.assignee_comment else set()
     times = [
         e.created_at
         for e in item.events or ()
-        if not e.actor.endswith("[bot]")
+        if not (e.actor_is_bot or e.actor.endswith("[bot]"))
         and (
-            (e.event == "labeled" and e.label == TRIAGED_LABEL)
-            or (e.event == "commented" and e.actor in item.assignees and e.actor != item.author)
+            (e.event == "labeled" and label is not None and (e.label or "").casefold() == label)
+            or (e.event == "commented" and e.actor.casefold() in assignees)
         )
     ]
     return min(times, default=None)
@@ -198,14 +201,16 @@ def acknowledged_at(item: Issue) -> dt.datetime | None:
 
 def departures(policies: Policies, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Scheduled train departures in [start, end), from the release cadence."""
+    from automation.planners.release import is_train_day
+
     release = policies.release
     zone = ZoneInfo(release.timezone)
     day = start.astimezone(zone).date() - dt.timedelta(days=1)
     last = end.astimezone(zone).date() + dt.timedelta(days=1)
-    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     out = []
     while day <= last:
-        if names[day.weekday()] in release.weekdays:
+        # The weekdays, and every_weeks counted from the anchor: an off week has no train.
+        if is_train_day(release, day):
             when = dt.datetime.combine(day, release.time, tzinfo=zone)
             if start <= when < end:
                 out.append(when)
@@ -259,10 +264,10 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
     acks = [
         Ack(
             i.number,
-            severity_of(i),
+            severity_of(policies, i),
             i.created_at,
-            acknowledged_at(i),
-            dt.timedelta(hours=slas[s]) if (s := severity_of(i)) in slas else None,
+            acknowledged_at(policies, i),
+            dt.timedelta(hours=slas[s]) if (s := severity_of(policies, i)) in slas else None,
             i.closed_at,
         )
         for i in regressions
@@ -330,10 +335,15 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
     items: list[Issue] = [*snapshot.issues, *snapshot.pulls]
     stale = [i for i in items if stale_labels & set(i.labels)]
     figures.stale_warned = _numbers(i for i in stale if i.state == "open" and i.updated_at in week)
+    # The sweep closes an issue with its rule's close_reason; a pull request records none
+    # (GitHub keeps state_reason for issues), so an unmerged one counts by its label alone.
+    reasons = {rule.close_reason for rule in policies.stale.rules}
     figures.stale_closed = _numbers(
         i
         for i in stale
-        if i.state == "closed" and i.state_reason == "not_planned" and i.closed_at in week
+        if i.state == "closed"
+        and i.closed_at in week
+        and (not i.merged if isinstance(i, PullRequest) else i.state_reason in reasons)
     )
 
     check = policies.ownership.check_name
@@ -409,7 +419,9 @@ def plan_digest(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
     marker = plan.marker(FEATURE, figures.week.label)
     body = render_digest(figures, snapshot, policies)
     title = digest_title(figures.week)
-    existing = next((i for i in snapshot.issues if marker in i.body), None)
+    # The label, too: anyone who may open an issue can write the marker into its body, but
+    # only the project and triagers can label it (the executor's lookup filters by it too).
+    existing = next((i for i in snapshot.issues if marker in i.body and LABEL in i.labels), None)
     notes = (
         f"{figures.week.label}: {len(figures.regressions_opened)} regressions opened, "
         f"{len(figures.breaches)} SLA breaches, {len(figures.audit)} unapproved merges",

@@ -189,11 +189,14 @@ def call_train(
 def train_pulls(policy: ReleasePolicy, snapshot: Snapshot) -> list[PullRequest]:
     """PRs from this repository's train branches into the release base, oldest first."""
     repo = snapshot.repo.lower()
+    # A PR whose fork was deleted has no head repository (GitHub answers `head.repo: null`):
+    # it comes from outside, so it is no train even when its branch is named like one.
     found = [
         p
         for p in snapshot.pulls
         if p.base_ref == policy.release_base
-        and (p.head_repo is None or p.head_repo.lower() == repo)
+        and p.head_repo is not None
+        and p.head_repo.lower() == repo
         and parse_name(policy.branch_pattern, p.head_ref) is not None
     ]
     return sorted(found, key=lambda p: (p.created_at, p.number))
@@ -446,7 +449,14 @@ def reviewers_missing(
     author = pull.author.lower() if pull is not None else bot.lower()
     reviewed = {r.user.lower() for r in (pull.reviews or ())} if pull is not None else set()
     asked = {x.lower() for x in pull.requested_reviewers} if pull is not None else set()
-    asked_teams = set(pull.requested_teams) if pull is not None else set()
+    # Team slugs are case-insensitive; GitHub answers them in lower case.
+    asked_teams = {x.lower() for x in pull.requested_teams} if pull is not None else set()
+    # Asked before, even if a person removed the request since: ask once, never again.
+    for event in (pull.events or ()) if pull is not None else ():
+        if event.requested_reviewer:
+            asked.add(event.requested_reviewer.lower())
+        if event.requested_team:
+            asked_teams.add(event.requested_team.lower())
     want_logins = tuple(
         dict.fromkeys(
             x
@@ -458,12 +468,12 @@ def reviewers_missing(
     def team_reviewed(slug: str) -> bool:
         # GitHub drops a team's request once a member reviews on its behalf.
         for team in policies.owners.teams:
-            if team.github and team.github.split("/", 1)[1] == slug:
+            if team.github and team.github.split("/", 1)[1].lower() == slug.lower():
                 return any(m.lower() in reviewed for m in team.members)
         return False
 
     want_teams = tuple(
-        dict.fromkeys(t for t in teams if t not in asked_teams and not team_reviewed(t))
+        dict.fromkeys(t for t in teams if t.lower() not in asked_teams and not team_reviewed(t))
     )
     return want_logins, want_teams
 
@@ -670,7 +680,9 @@ def _train_actions(
             "shorten it and the next run updates the PR"
         )
         body = current.body
-    missing_labels = tuple(x for x in policy.labels if x not in current.labels)
+    # Label names are case-insensitive: GitHub applies an existing label whatever the case.
+    have = {x.lower() for x in current.labels}
+    missing_labels = tuple(x for x in policy.labels if x.lower() not in have)
     if body != current.body or title != current.title or missing_labels:
         actions.append(
             UpsertPullRequest(

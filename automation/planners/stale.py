@@ -60,6 +60,10 @@ ACTIVITY_EVENTS = frozenset(
         "review_request_removed",
         "locked",
         "unlocked",
+        # Issue types are GitHub's successor to type labels: setting one is a label change.
+        "issue_type_added",
+        "issue_type_changed",
+        "issue_type_removed",
     }
 )
 

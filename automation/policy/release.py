@@ -257,7 +257,8 @@ class ReleasePolicy(PolicyModel):
         for field in ("title_pattern", "release_name_pattern"):
             try:
                 getattr(self, field).format(**name_values(dt.date(2026, 11, 24)))
-            except (KeyError, IndexError, ValueError) as exc:
+            # `{date.year}` or `{date[x]}` reach into the string: AttributeError, TypeError.
+            except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
                 yield RefProblem((field,), f"pattern does not render: {exc}")
         names = [c.name for c in self.categories]
         for index, name in enumerate(names):

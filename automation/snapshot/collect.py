@@ -203,6 +203,22 @@ def event_from_json(data: Json) -> IssueEvent:
 
 
 @_shaped
+def requested_event_from_json(data: Json) -> IssueEvent:
+    """An issue event, keeping who a review was requested from (a login or a team slug)."""
+    event = event_from_json(data)
+    reviewer = data.get("requested_reviewer")
+    team = data.get("requested_team")
+    return event.model_copy(
+        update={
+            "requested_reviewer": _login(reviewer) if isinstance(reviewer, Mapping) else None,
+            "requested_team": str(team.get("slug"))
+            if isinstance(team, Mapping) and team.get("slug")
+            else None,
+        }
+    )
+
+
+@_shaped
 def file_from_json(data: Json) -> ChangedFile:
     """Build a ChangedFile from a PR-files item."""
     return ChangedFile(

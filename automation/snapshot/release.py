@@ -3,7 +3,8 @@
 Request budget of a train run (typical week, under 100 merged PRs, all labelled): one
 GET each for the latest release, the train PRs, the comparison and the closed PRs. PR files
 are read only for PRs no category label places, and only when the range touches a path
-category at all; reviews only for an open train PR still missing a reviewer.
+category at all; reviews and review-request events only for an open train PR still
+missing a reviewer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from automation.snapshot.collect import (
     raw,
     raws,
     release_from_json,
+    requested_event_from_json,
     review_from_json,
 )
 from automation.snapshot.models import Comparison, PullRequest, Release, Snapshot
@@ -266,7 +268,16 @@ def collect_release(
             reviews = tuple(
                 review_from_json(d) for d in raws(repo.get_pull(current.number).get_reviews())
             )
-            pulls[current.number] = current.model_copy(update={"reviews": reviews})
+            # GET /repos/{owner}/{repo}/issues/{issue_number}/events: who was asked before
+            # (a request a person removed is not made again).
+            events = tuple(
+                requested_event_from_json(d)
+                for d in raws(repo.get_issue(current.number).get_events())
+                if d.get("event") in ("review_requested", "review_request_removed")
+            )
+            pulls[current.number] = current.model_copy(
+                update={"reviews": reviews, "events": events}
+            )
     for pull in shipped_pulls:
         pulls.setdefault(pull.number, pull)
     return snapshot.model_copy(

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from github import UnknownObjectException
+from github import GithubException, UnknownObjectException
 from github.Repository import Repository
 
 from automation.planners.stale import needs_activity
@@ -151,6 +151,14 @@ def read_open_items(repo: Repository) -> list[Json]:
     return list(seen.values())
 
 
+def _same_item(data: Json, number: int) -> bool:
+    """Whether an issue answer is item `number` itself, not the issue it was moved to.
+
+    The number, not the repository URL: a renamed repository redirects too, to the same item.
+    """
+    return data.get("number") == number
+
+
 def _wants_pinned(policies: Policies) -> bool:
     return any(r.exempt_pinned and r.scope != "prs" for r in policies.stale.rules)
 
@@ -176,7 +184,19 @@ def collect(
             except UnknownObjectException:
                 log.info("#%d is gone (deleted or transferred): nothing to un-stale", number)
                 continue
-            datas.append(raw(issue))
+            except GithubException as exc:
+                if exc.status != 410:  # 410 Gone: the issue was deleted
+                    raise
+                log.info("#%d was deleted: nothing to un-stale", number)
+                continue
+            data = raw(issue)
+            # A transferred issue answers 301, and PyGithub follows it to the issue in its
+            # new repository, under another number: acting on that number here would touch
+            # an unrelated item.
+            if not _same_item(data, number):
+                log.info("#%d was transferred to another repository: nothing to un-stale", number)
+                continue
+            datas.append(data)
         pinned = frozenset()  # an event only un-stales; the sweep minds pins
     items: list[Issue] = []
     reads = 0
