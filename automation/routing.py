@@ -68,4 +68,6 @@ def _dispatch_features(event: Event) -> tuple[str, ...]:
     raw = event.inputs.get("features")
     if not isinstance(raw, str):
         return ()
-    return tuple(part for part in raw.replace(",", " ").split() if part)
+    names = tuple(part for part in raw.replace(",", " ").split() if part)
+    # "all" is the dispatch form's default choice: every scheduled feature.
+    return () if names == ("all",) else names

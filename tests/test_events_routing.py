@@ -139,3 +139,10 @@ def test_log_lines_carry_the_context(caplog: pytest.LogCaptureFixture) -> None:
     inside, outside = caplog.records
     assert inside.context == "delivery=d-1 repo=dataface/dataface feature=triage"  # type: ignore[attr-defined]
     assert outside.context == ""  # type: ignore[attr-defined]
+
+
+def test_dispatch_all_runs_every_scheduled_feature(tmp_path: Path) -> None:
+    payload = webhook_payload("workflow_dispatch")
+    payload["inputs"] = {"features": "all", "dry_run": "true"}
+    event = event_from_actions(_actions_env(tmp_path, "workflow_dispatch", payload))
+    assert route(event).features == SCHEDULED

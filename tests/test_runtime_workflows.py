@@ -207,19 +207,28 @@ TRIGGERS = [
         "workflow_dispatch-all",
         "schedules.yml",
         "workflow_dispatch",
-        lambda: _dispatch(dry_run=True, features=""),
+        lambda: _dispatch(dry_run=True, features="all"),
         {job: (feature,) for job, feature in SCHEDULE_JOBS.values()},
         dispatch_dry_run=True,
     ),
     Trigger(
-        "workflow_dispatch-stale-release",
+        "workflow_dispatch-release",
         "schedules.yml",
         "workflow_dispatch",
-        lambda: _dispatch(dry_run=True, features="stale release"),
-        {"stale": ("stale",), "release": ("release",)},
+        lambda: _dispatch(dry_run=True, features="release"),
+        {"release": ("release",)},
         dispatch_dry_run=True,
     ),
 ]
+
+
+def test_dispatch_features_are_a_choice_of_every_scheduled_feature() -> None:
+    """A choice input: a mistyped feature cannot start a run that silently does nothing."""
+    inputs = actions_sim.load(actions_sim.WORKFLOWS / "schedules.yml")["on"]["workflow_dispatch"]
+    features = inputs["inputs"]["features"]
+    assert features["type"] == "choice"
+    assert features["default"] == "all"
+    assert set(features["options"]) == {"all", *(f for _, f in SCHEDULE_JOBS.values())}
 
 
 def test_every_workflow_trigger_has_a_case() -> None:
