@@ -159,11 +159,20 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
         "title": action.title,
         "summary": action.summary[:65535],
     }
+    replaced = ""
     if action.check_run_id is not None:
-        repo.get_check_run(action.check_run_id).edit(
-            status="completed", conclusion=action.conclusion, output=output
-        )
-        return ""
+        try:
+            repo.get_check_run(action.check_run_id).edit(
+                status="completed", conclusion=action.conclusion, output=output
+            )
+            return ""
+        except GithubException as exc:
+            # A run of the same name made by another app (say GITHUB_TOKEN's, before the
+            # project moved to a GitHub App) cannot be edited: GitHub answers 403. Create our
+            # own; the planner takes the newest run of the name next time.
+            if exc.status != 403 or isinstance(exc, RateLimitExceededException):
+                raise
+            replaced = "the existing run belongs to another app: created our own; "
 
     def find() -> int | None:
         for run in repo.get_commit(action.head_sha).get_check_runs(check_name=action.name):
@@ -205,7 +214,7 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
             ),
         )
         return "check runs not permitted: set a commit status instead"
-    return note
+    return (replaced + note).rstrip("; ")
 
 
 def _status_says(repo: Repository, sha: str, context: str, state: str, description: str) -> bool:

@@ -65,6 +65,22 @@ def test_existing_check_run_is_updated(github: GitHubMock) -> None:
     assert github.json_bodies("PATCH")[0]["conclusion"] == "failure"
 
 
+def test_a_run_of_another_app_is_replaced_by_our_own(github: GitHubMock) -> None:
+    """GitHub refuses to let one app edit another's run: create ours (the newest wins)."""
+    github.patch(
+        f"{API}/check-runs/9",
+        status=403,
+        json={"message": "Resource not accessible by integration"},
+    )
+    github.post(f"{API}/check-runs", status=201, json=checker.check_run_json(12, repo=REPO))
+    update = UpsertCheckRun(**{**CHECK.__dict__, "check_run_id": 9})
+    report = execute([Plan("ownership", (update,))], repo())
+    assert [o.status for o in report.outcomes] == ["applied"]
+    assert "belongs to another app" in report.outcomes[0].detail
+    assert github.count("PATCH") == 1
+    assert github.json_bodies("POST")[0]["head_sha"] == HEAD
+
+
 def test_forbidden_check_runs_fall_back_to_a_commit_status(
     github: GitHubMock, caplog: pytest.LogCaptureFixture
 ) -> None:
