@@ -190,6 +190,7 @@ def test_a_github_app_key_that_is_not_a_key_is_one_line(
 
 
 def test_a_github_app_key_that_is_a_key_builds_installation_auth() -> None:
+    import jwt
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from github import Auth
@@ -197,14 +198,23 @@ def test_a_github_app_key_that_is_a_key_builds_installation_auth() -> None:
     from automation.github import make_auth
     from automation.settings import Settings
 
-    pem = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
     settings = Settings(repo="o/r", app_id="1", app_private_key=pem, installation_id=2)
-    assert isinstance(make_auth(settings), Auth.AppInstallationAuth)
+    auth = make_auth(settings)
+    assert isinstance(auth, Auth.AppInstallationAuth)
+    # The installation and App it acts for are the configured ones, and its App JWT is
+    # signed with this key: the public half verifies it, for the configured App.
+    assert auth.installation_id == 2
+    assert auth.app_id == "1"
+    claims = jwt.decode(
+        auth._app_auth.create_jwt(),
+        key.public_key(),
+        algorithms=["RS256"],
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert claims["iss"] == "1"

@@ -159,8 +159,9 @@ def test_find_codeowners_order_and_size() -> None:
     # The first file found is too big: GitHub does not load it (and does not fall back).
     big = {".github/CODEOWNERS": "#" * MAX_BYTES, "CODEOWNERS": "* @root"}
     assert find_codeowners(big.get) is None
-    ok = {".github/CODEOWNERS": "#" * (MAX_BYTES - 1)}
-    assert find_codeowners(ok.get) is not None
+    # One byte under the limit is loaded, from the first location.
+    ok = {".github/CODEOWNERS": "#" * (MAX_BYTES - 1), "CODEOWNERS": "* @root"}
+    assert find_codeowners(ok.get) == (".github/CODEOWNERS", "#" * (MAX_BYTES - 1))
 
 
 # ------------------------------------------------------------------ generate

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from automation.cli import main
 from automation.policy.loader import PolicyError, format_loc, load_policy_dir
@@ -16,7 +17,22 @@ POLICIES = Path(__file__).resolve().parent.parent / "policies"
 
 def test_shipped_policies_are_valid() -> None:
     policies = load_policy_dir(POLICIES)
-    assert policies.owners.area("mcp-server") is not None
+    # The loaded area is the one owners.yaml declares, field for field (read here as plain YAML).
+    declared = next(
+        a
+        for a in yaml.safe_load((POLICIES / "owners.yaml").read_text())["areas"]
+        if a["name"] == "mcp-server"
+    )
+    area = policies.owners.area("mcp-server")
+    assert area is not None
+    assert (area.paths, area.owners, area.secondary, area.sensitive, area.runbook) == (
+        tuple(declared["paths"]),
+        tuple(declared["owners"]),
+        declared["secondary"],
+        declared["sensitive"],
+        declared["runbook"],
+    )
+    assert policies.owners.area("no-such-area") is None
     assert {"dataface/ai/", "prompts/"} <= {p for a in policies.owners.areas for p in a.paths}
 
 

@@ -141,7 +141,10 @@ def test_freeze_edges_are_local_dates() -> None:
     assert blocked(HOLIDAYS, dt.date(2026, 12, 17)) is None
     assert call_train(HOLIDAYS, t("2026-12-17T23:30"), None).freeze is None
     tokyo = HOLIDAYS.model_copy(update={"timezone": "Asia/Tokyo"})
-    assert call_train(tokyo, t("2026-12-17T23:30"), None).freeze is not None
+    # In Tokyo it is already 08:30 on the 18th: the year-end freeze has begun.
+    assert call_train(tokyo, t("2026-12-17T23:30"), None).freeze == (
+        "freeze 'year-end' (2026-12-18 to 2026-12-30)"
+    )
 
 
 def test_catch_up_names_what_held_the_train() -> None:
