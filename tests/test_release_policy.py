@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from automation.policy.loader import PolicyError, load_policy_dir
-from automation.policy.release import parse_name, pattern_regex
+from automation.policy.release import name_values, parse_name, pattern_regex
 from tests.release_helpers import ROOT, policies
 
 
@@ -135,7 +135,31 @@ def test_release_captain_rotation_is_in_oncall() -> None:
 )
 def test_names_parse_back_to_their_date(pattern: str, name: str, day: dt.date | None) -> None:
     assert parse_name(pattern, name) == day
-    assert pattern_regex(pattern).pattern
+    if day is not None:
+        # The name is what the pattern makes for that day, and the regex takes all of it.
+        assert pattern.format(**name_values(day)) == name
+        assert pattern_regex(pattern).fullmatch(name)
+    # A longer name or another prefix is not a name the pattern makes.
+    assert pattern_regex(pattern).fullmatch(name + "-x") is None
+    assert pattern_regex(pattern).fullmatch("x" + name) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="code bug: parse_name takes the date from {date} (or year/month/day) and never "
+    "checks the other placeholders, so a name no train date makes still parses",
+)
+@pytest.mark.parametrize(
+    ("pattern", "name"),
+    [
+        ("train/{year}-w{week}/{date}", "train/2026-w01/2026-11-24"),
+        ("train/{year}/{date}", "train/1999/2026-11-24"),
+    ],
+)
+def test_a_name_whose_placeholders_disagree_was_made_from_no_date(pattern: str, name: str) -> None:
+    # No day fills the pattern with these values (2026-11-24 is in ISO week 48, year 2026).
+    assert pattern.format(**name_values(dt.date(2026, 11, 24))) != name
+    assert parse_name(pattern, name) is None
 
 
 @pytest.mark.parametrize(
