@@ -313,8 +313,12 @@ def test_closed_original_is_not_duplicated_and_the_older_one_is_never_the_duplic
     closed = _original().model_copy(update={"state": "closed"})
     p = plan(snapshot(closed, issue(105)))
     assert all("duplicate" not in (a.labels or ()) for a in p.actions if isinstance(a, EditIssue))
-    # #100 is older: it is never marked a duplicate of the newer #105.
-    assert plan(snapshot(_original(), _triaged().model_copy(update={"number": 105}))).actions
+    # #100 is older: it is never marked a duplicate of the newer #105; #105 is the duplicate.
+    both = plan(snapshot(_original(), _triaged().model_copy(update={"number": 105})))
+    assert [a.number for a in both.actions] == [105, 105]
+    edits = [a for a in both.actions if isinstance(a, EditIssue)]
+    assert [(e.number, "duplicate" in (e.labels or ())) for e in edits] == [(105, True)]
+    assert "duplicate of #100" in both.actions[1].body  # type: ignore[attr-defined]
 
 
 def test_duplicate_is_closed_when_the_policy_says_so() -> None:
