@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
+from tests.github_api.fixtures import GitHubMock
+from tests.github_api.webhooks import webhook_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("github", "jinja2", "pydantic", "automation.policy", "yaml")
@@ -149,14 +151,18 @@ def test_apply_without_credentials_is_one_line(
 
 
 def test_run_for_an_event_nobody_subscribes_to_does_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    github: GitHubMock,
 ) -> None:
     event = tmp_path / "event.json"
-    event.write_text(json.dumps({"zen": "Keep it logically awesome.", "hook_id": 1}))
+    event.write_text(json.dumps(webhook_payload("ping")))
     monkeypatch.setenv("GITHUB_EVENT_NAME", "ping")
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     assert main(["run"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+    assert len(github.calls) == 0
 
 
 @pytest.mark.parametrize(
