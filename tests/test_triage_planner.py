@@ -189,6 +189,10 @@ def test_needs_info_a_person_added_stays() -> None:
     )
     first = plan(snapshot(subject))
     assert [a for a in first.actions if isinstance(a, EditIssue)] == []
+    # The same issue with the label added by the bot: the complete report removes it.
+    by_bot = subject.model_copy(update={"events": (event("labeled", BOT, label="needs-info"),)})
+    edits = [a for a in plan(snapshot(by_bot)).actions if isinstance(a, EditIssue)]
+    assert [e.labels for e in edits] == [("eval-regression", "severity:sev2", "area:mcp-server")]
 
 
 # --- people win ----------------------------------------------------------------------------
