@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
+from automation.snapshot.models import Snapshot
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 
@@ -96,7 +98,15 @@ def test_plan_with_a_snapshot_without_offsets_reads_them_as_utc(
     path.write_text(json.dumps(snap))
     args = ["plan", "--snapshot", str(path), "--at", "2026-11-24T12:00:00Z"]
     assert main([*args, "--policies", str(ROOT / "policies")]) == 0
-    assert "Traceback" not in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    # Read as UTC: aware times equal to the UTC instants (a naive time never equals one).
+    parsed = Snapshot.model_validate(snap)
+    assert parsed.taken_at == dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+    assert parsed.issues[0].created_at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # and planned with: the issue untouched since New Year is warned by the stale sweep.
+    assert "#1: add labels stale" in captured.out
+    assert "not updated since 2026-01-01" in captured.out
 
 
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00Z", "9999-12-25T00:00:00Z"])
