@@ -388,10 +388,16 @@ def test_digest_end_to_end_opens_then_edits_the_same_issue(
     assert "2026-W47: 3 regressions opened, 1 SLA breaches, 2 unapproved merges" in out
 
 
-def test_digest_dry_run_sends_no_write(github: GitHubMock, actions_env: None) -> None:
+def test_digest_dry_run_sends_no_write(
+    github: GitHubMock, actions_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     mock_repository(github)
     assert cli.main(["run", "digest", "--at", AT, "--dry-run"]) == 0
     assert github.writes() == []
+    # The digest was planned from the same reads; only the write was held back.
+    out = capsys.readouterr().out
+    assert "[dry-run] new issue: write 'Operating digest 2026-W47'" in out
+    assert "applied 0, dry-run 1, skipped 0, failed 0" in out
 
 
 def test_pulls_listing_stops_at_the_first_pr_older_than_the_week(

@@ -208,7 +208,9 @@ def test_a_week_with_nothing_merged_skips_the_train(github: GitHubMock, run_env:
     assert github.count() == 3  # latest release, train PRs, comparison
 
 
-def test_dry_run_dispatch_writes_nothing(github: GitHubMock, run_env: Any) -> None:
+def test_dry_run_dispatch_writes_nothing(
+    github: GitHubMock, run_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     fake = FakeRepo(github)
     last_week(fake, merged=3)
     payload = webhook_payload("workflow_dispatch")
@@ -216,6 +218,11 @@ def test_dry_run_dispatch_writes_nothing(github: GitHubMock, run_env: Any) -> No
     payload["repository"]["full_name"] = REPO
     assert run_env("workflow_dispatch", payload, "2026-11-24T15:00:00Z") == 0
     assert github.writes() == []
+    # The due train was planned in full; only its two writes were held back.
+    out = capsys.readouterr().out
+    assert f"[dry-run] create branch {TRAIN} at" in out
+    assert f"[dry-run] open PR {TRAIN} -> stable: 'Release train 2026-11-24'" in out
+    assert "applied 0, dry-run 2, skipped 0, failed 0" in out
 
 
 def test_more_than_250_commits_and_100_prs_are_paged(github: GitHubMock, run_env: Any) -> None:
