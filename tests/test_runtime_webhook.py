@@ -729,23 +729,34 @@ def test_serve_with_a_malformed_private_key_says_so_in_one_line(
     ]
 
 
+def test_the_bot_login_is_read_from_get_app_with_the_apps_jwt(
+    private_key: str, github: Any
+) -> None:
+    app = checker.example(("GET", "/app")) | {"slug": "dataface-ops"}
+    github.get("/app", json=app)
+    assert webhook.own_bot_login(_config(private_key)) == "dataface-ops[bot]"
+    (call,) = github.calls
+    # As the App itself: a bearer JWT, not an installation token.
+    assert (call.request.headers.get("Authorization") or "").startswith("Bearer ey")
+
+
 def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
     private_key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import requests
-
     from automation import cli
 
-    def unreachable(config: AppConfig) -> str:
-        raise requests.ConnectionError("Connection refused")
-
-    monkeypatch.setattr(webhook, "own_bot_login", unreachable)
+    # A port nobody listens on: the GET /app at start really cannot connect (no mock).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api/v3"
     monkeypatch.delenv("DATAFACE_OPS_BOT_LOGIN", raising=False)
     monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
     monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
     monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", private_key)
-    monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.com/api/v3")
+    monkeypatch.setenv("DATAFACE_OPS_NO_PACING", "1")
+    monkeypatch.setenv("GITHUB_API_URL", api)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:
@@ -754,7 +765,7 @@ def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
         root.handlers[:] = handlers
         root.setLevel(level)
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
-        "error: cannot reach https://ghe.example.com/api/v3 to read the App (GET /app): "
+        f"error: cannot reach {api} to read the App (GET /app): "
         "ConnectionError; check --api-url or GITHUB_API_URL"
     )
 
