@@ -44,6 +44,13 @@ def test_creating_an_existing_branch_moves_it(github: GitHubMock) -> None:
     action = SetBranch(reason="r", name="release-train/2026-11-24", sha=SHA)
     report = execute([Plan("release", (action,))], _repo())
     assert [o.detail for o in report.outcomes] == ["branch existed: moved it"]
+    # The create was tried first; the branch the plan did not know is then only
+    # fast-forwarded (force false), so commits someone pushed to it are never thrown away.
+    assert [c.request.method for c in github.calls] == ["POST", "PATCH"]
+    assert github.json_bodies("POST") == [
+        {"ref": "refs/heads/release-train/2026-11-24", "sha": SHA}
+    ]
+    assert github.json_bodies("PATCH") == [{"sha": SHA, "force": False}]
 
 
 def test_opening_a_train_pr_labels_it_and_requests_review(github: GitHubMock) -> None:
