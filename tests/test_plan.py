@@ -187,3 +187,5 @@ def test_render_json_round_trips() -> None:
 @pytest.mark.parametrize("plan", [Plan("x"), Plan("x", notes=("n",))])
 def test_an_empty_plan_is_falsy(plan: Plan) -> None:
     assert not plan
+    # Actions, and only actions, make it true: notes alone do not.
+    assert Plan(plan.feature, (EditIssue(reason="r", number=1, labels=("a",)),), plan.notes)

@@ -97,11 +97,15 @@ def test_actionlint_is_clean() -> None:
 
 
 def test_actions_are_pinned_to_full_commit_shas() -> None:
+    checked: list[str] = []
     for path in [*map(Path, LINTED), ROOT / "action.yml"]:
         for uses in re.findall(r"^\s*(?:- )?uses:\s*(\S+)", path.read_text("utf-8"), re.M):
             if uses.startswith("./"):
                 continue
             assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", uses), f"{path.name}: {uses}"
+            checked.append(uses.split("@")[0])
+    # The scan saw the actions every workflow uses (an empty scan would pass vacuously).
+    assert {"actions/checkout", "actions/setup-python"} <= set(checked)
 
 
 # --- triggers ------------------------------------------------------------------------------
