@@ -144,11 +144,6 @@ def test_names_parse_back_to_their_date(pattern: str, name: str, day: dt.date | 
     assert pattern_regex(pattern).fullmatch("x" + name) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="code bug: parse_name takes the date from {date} (or year/month/day) and never "
-    "checks the other placeholders, so a name no train date makes still parses",
-)
 @pytest.mark.parametrize(
     ("pattern", "name"),
     [

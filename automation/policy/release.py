@@ -88,10 +88,13 @@ def parse_name(pattern: str, name: str) -> dt.date | None:
     groups = match.groupdict()
     try:
         if groups.get("date"):
-            return dt.date.fromisoformat(groups["date"])
-        return dt.date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
+            day = dt.date.fromisoformat(groups["date"])
+        else:
+            day = dt.date(int(groups["year"]), int(groups["month"]), int(groups["day"]))
     except (KeyError, TypeError, ValueError):
         return None
+    # Every placeholder must agree with that day ("train/2026-w01/2026-11-24" is no train's).
+    return day if pattern.format(**name_values(day)) == name else None
 
 
 @lru_cache(maxsize=256)
