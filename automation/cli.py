@@ -86,6 +86,39 @@ def _emit(
         # $GITHUB_STEP_SUMMARY takes Markdown, appended once per step.
         with open(summary_path, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(plans, report))
+    output_path = os.environ.get("GITHUB_OUTPUT")
+    if output_path and report is not None:
+        with open(output_path, "a", encoding="utf-8") as handle:
+            handle.write(_step_outputs(plans, report))
+
+
+# A job's outputs are limited to 1 MB in all; a larger plan is left out, never cut mid-JSON.
+MAX_PLAN_OUTPUT = 900_000
+
+
+def _step_outputs(plans: Sequence[Plan], report: Report) -> str:
+    """The action's outputs in $GITHUB_OUTPUT syntax: writes, writes per feature, the plan."""
+    import json
+    import uuid
+
+    from automation.plan import render_json
+
+    feature_of = {id(action): plan.feature for plan in plans for action in plan.actions}
+    by_feature = {plan.feature: 0 for plan in plans}
+    for outcome in report.outcomes:
+        feature = feature_of.get(id(outcome.action))
+        if feature is not None and outcome.status in ("applied", "dry-run"):
+            by_feature[feature] += 1
+    plan_json = json.dumps(json.loads(render_json(plans, report)), separators=(",", ":"))
+    if len(plan_json.encode()) > MAX_PLAN_OUTPUT:
+        plan_json = json.dumps({"omitted": "the plan is larger than a step output may be"})
+    # A random delimiter: nothing in the plan (titles, bodies) can end the value early.
+    delimiter = f"dataface_ops_{uuid.uuid4().hex}"
+    return (
+        f"writes={sum(by_feature.values())}\n"
+        f"writes-by-feature={json.dumps(by_feature, separators=(',', ':'))}\n"
+        f"plan<<{delimiter}\n{plan_json}\n{delimiter}\n"
+    )
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -285,6 +318,15 @@ def _add_write_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dataface-ops")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (cheap: imports nothing heavy)."""
     parser = argparse.ArgumentParser(
@@ -292,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Enforce the Dataface operating model written in policies/.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("validate", help="validate every policy file; exit 2 on a problem")

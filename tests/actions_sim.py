@@ -273,6 +273,7 @@ def acting_steps(
             "event_name": name,
             "event": payload,
             "token": token,
+            "api_url": "https://api.github.com",
             "repository": (payload.get("repository") or {}).get("full_name"),
             "action_path": str(ROOT),
         },
@@ -299,8 +300,10 @@ def acting_steps(
             unknown = set(given) - set(declared)
             if unknown:
                 raise KeyError(f"{workflow_file} {job_id}: unknown action inputs {unknown}")
+            # A default may itself be an expression (`${{ github.token }}`), rendered like a value.
             values = {
-                k: _to_string(given.get(k, spec.get("default"))) for k, spec in declared.items()
+                k: _to_string(given.get(k, render(spec.get("default"), context)))
+                for k, spec in declared.items()
             }
             for key, spec in declared.items():
                 if spec.get("required") and not values[key]:

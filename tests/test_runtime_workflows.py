@@ -511,3 +511,22 @@ def test_settings_read_the_action_inputs_from_the_environment(
     settings = settings_from_env(env)
     assert (settings.dry_run, settings.max_writes, settings.pacing) == expected
     assert settings_from_env(env, dry_run=True, max_writes=1).max_writes == 1  # flags win
+
+
+def test_action_token_and_api_url_default_to_the_runs_own(tmp_path: Path) -> None:
+    """An adopter that passes no inputs acts with `github.token` on `github.api_url`."""
+    workflow = tmp_path / "minimal.yml"
+    workflow.write_text(
+        "on: issues\n"
+        "jobs:\n"
+        "  ops:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    permissions: {issues: write}\n"
+        "    steps:\n"
+        "      - uses: dataface/dataface-ops@0000000000000000000000000000000000000000\n",
+        encoding="utf-8",
+    )
+    payload = webhook_payload("issues.opened")
+    (step,) = actions_sim.acting_steps(str(workflow), "issues", payload, token="ghs_run_token")
+    assert step.env["GITHUB_TOKEN"] == "ghs_run_token"
+    assert step.env["GITHUB_API_URL"] == "https://api.github.com"

@@ -56,6 +56,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, payload: dict[str, Any
         "GITHUB_API_URL": "https://api.github.com",
         "GITHUB_RUN_ID": "42",
         "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
         "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
         "DATAFACE_OPS_NO_PACING": "1",
     }.items():
@@ -66,6 +67,25 @@ def _run(payload: dict[str, Any]) -> int:
     at = _event_time(payload).isoformat()
     # `triage` only: the other features subscribed to issues.opened have their own tests.
     return main(["run", "triage", "--at", at])
+
+
+def _step_outputs(path: Path) -> dict[str, str]:
+    """Read $GITHUB_OUTPUT as the runner does (`name=value` and `name<<DELIMITER` blocks)."""
+    outputs: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in lines:
+        if "<<" in line and "=" not in line.split("<<", 1)[0]:
+            name, delimiter = line.split("<<", 1)
+            value = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                value.append(inner)
+            outputs[name] = "\n".join(value)
+        else:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
 
 
 def _reads(github: GitHubMock) -> list[str]:
@@ -127,6 +147,13 @@ def test_issues_opened_payload_is_triaged_then_converged(
         f"GET {API}/issues?labels=eval-regression&per_page=100&state=open",
     ]
     assert "triage" in (tmp_path / "summary.md").read_text()
+    outputs = _step_outputs(tmp_path / "output.txt")
+    assert outputs["writes"] == "2"
+    assert json.loads(outputs["writes-by-feature"]) == {"triage": 2}
+    planned = json.loads(outputs["plan"])
+    assert [p["feature"] for p in planned["plans"]] == ["triage"]
+    assert planned["totals"]["applied"] == 2
+    (tmp_path / "output.txt").unlink()
 
     # The second run: GitHub now answers with the state the first run left behind.
     github.reset()
@@ -136,6 +163,7 @@ def test_issues_opened_payload_is_triaged_then_converged(
     assert _run(payload) == 0
     assert github.writes() == []
     assert _reads(github) == [f"GET {API}/issues/1", f"GET {API}/issues/1/comments?per_page=100"]
+    assert _step_outputs(tmp_path / "output.txt")["writes"] == "0"
 
 
 def test_a_person_removed_label_costs_three_reads_and_no_write(
