@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from github.Repository import Repository
 
     from automation.plan import Plan, Report
-    from automation.policy.loader import Policies
+    from automation.policy.loader import Policies, PolicyProblem
     from automation.settings import Settings
 
 EXIT_OK = 0
@@ -126,9 +126,54 @@ def _step_outputs(plans: Sequence[Plan], report: Report) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and cross-check every policy file."""
-    policies = _policies(args)
-    print(f"{policies.source}: {len(_policy_names())} policy files are valid")
+    from automation.policy.loader import PolicyError
+
+    try:
+        policies = _policies(args)
+    except PolicyError as exc:
+        if args.format == "text":
+            raise  # one line per problem on stderr, as every command reports them
+        _annotate(exc)
+        print(_validation_document(args.format, None, exc.problems), end="")
+        return EXIT_BAD_INPUT
+    files = _policy_names()
+    if args.format == "text":
+        print(f"{policies.source}: {len(files)} policy files are valid")
+    else:
+        print(_validation_document(args.format, str(policies.source), []), end="")
     return EXIT_OK
+
+
+def _validation_document(fmt: str, source: str | None, problems: Sequence[PolicyProblem]) -> str:
+    """`validate` as Markdown or as the JSON document of docs/output.schema.json."""
+    import dataclasses
+    import json
+
+    if fmt == "json":
+        listed = [dataclasses.asdict(p) for p in problems]
+        data = {"valid": not problems, "source": source, "problems": listed}
+        return json.dumps(data, indent=2) + "\n"
+    if not problems:
+        return f"### Policies\n\n{source}: every policy file is valid.\n"
+    lines = [f"- `{p}`" for p in problems]
+    return "### Policies\n\n" + "\n".join(lines) + f"\n\n{len(problems)} problem(s).\n"
+
+
+def _workflow_command_escape(text: str) -> str:
+    # Workflow commands end at a newline; GitHub's runner decodes these three escapes.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _annotate(exc: BaseException) -> None:
+    """In GitHub Actions, show each policy problem on the file and line it names."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    for problem in getattr(exc, "problems", ()):
+        escape = _workflow_command_escape
+        where = f"file={escape(problem.file)}" + (f",line={problem.line}" if problem.line else "")
+        detail = f"{problem.loc}: {problem.message}" if problem.loc else problem.message
+        # Annotations go to stdout, where the runner reads workflow commands.
+        print(f"::error {where}::{escape(detail)}")
 
 
 def _policy_names() -> list[str]:
@@ -299,15 +344,16 @@ def cmd_snapshot_export(args: argparse.Namespace) -> int:
 # --- parser --------------------------------------------------------------------------------
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, formats: bool = True) -> None:
     parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
     parser.add_argument(
         "--api-url", help="REST API URL, e.g. https://HOST/api/v3 (default: $GITHUB_API_URL)"
     )
     parser.add_argument("--policies", help="policy directory (default: policies)")
-    parser.add_argument(
-        "--format", choices=("text", "markdown", "json"), default="text", help="output format"
-    )
+    if formats:  # offered only by commands that honour it: one output contract
+        parser.add_argument(
+            "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+        )
 
 
 def _add_write_flags(parser: argparse.ArgumentParser) -> None:
@@ -373,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("features", nargs="*", metavar="FEATURE")
     q.add_argument("-o", "--output", required=True, metavar="FILE")
     q.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
-    _add_common(q)
+    _add_common(q, formats=False)  # the snapshot file is JSON; nothing else is printed
     q.set_defaults(handler=cmd_snapshot_export)
 
     for register in EXTRA_COMMANDS:
@@ -425,6 +471,7 @@ def _handle_error(exc: BaseException) -> int:
         from automation.policy.loader import PolicyError
 
         if isinstance(exc, PolicyError):
+            _annotate(exc)
             for problem in exc.problems:
                 print(str(problem), file=sys.stderr)
             print(f"{len(exc.problems)} policy problem(s); nothing was written", file=sys.stderr)

@@ -472,8 +472,15 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
 
 
 def _action_dict(action: Action) -> dict[str, Any]:
-    data = dataclasses.asdict(action)
-    return {"type": action.kind, "summary": action.describe(), **data}
+    # The action's own fields sit under `fields`: an action with a field named like an
+    # envelope key (a check run's `summary`) must not overwrite the envelope.
+    fields = dataclasses.asdict(action)
+    return {
+        "type": action.kind,
+        "summary": action.describe(),
+        "reason": fields.pop("reason", ""),
+        "fields": fields,
+    }
 
 
 def render_text(plans: Sequence[Plan], report: Report | None = None) -> str:

@@ -181,7 +181,26 @@ def test_render_json_round_trips() -> None:
     data = json.loads(render_json([plan], report))
     assert data["totals"] == {"applied": 1, "dry-run": 0, "skipped": 1, "failed": 0}
     first = data["plans"][0]["actions"][0]
-    assert (first["type"], first["number"], first["outcome"]) == ("AddLabels", 4, "applied")
+    assert (first["type"], first["fields"]["number"], first["outcome"]) == (
+        "AddLabels",
+        4,
+        "applied",
+    )
+
+
+def test_render_json_keeps_an_actions_own_summary_apart_from_the_envelope() -> None:
+    check = UpsertCheckRun(
+        reason="owners approved",
+        head_sha="a" * 40,
+        name="owner-approval",
+        conclusion="success",
+        title="All owners approved",
+        summary="**prompts/**: approved by @lena",
+    )
+    (action,) = json.loads(render_json([Plan("ownership", (check,))]))["plans"][0]["actions"]
+    assert action["summary"] == check.describe()
+    assert action["fields"]["summary"] == "**prompts/**: approved by @lena"
+    assert action["reason"] == "owners approved"
 
 
 @pytest.mark.parametrize("plan", [Plan("x"), Plan("x", notes=("n",))])

@@ -51,8 +51,13 @@ def test_next_in_a_freeze_offline(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert (data["due"], data["next_departure"], data["next_slot"], data["prs"]) == (
         False,
-        "Tue 2027-01-05 15:00 Europe/London (15:00 UTC)",
+        "2027-01-05T15:00:00+00:00",  # ISO 8601: machines get instants, people get prose
         "2026-12-22",
+        None,
+    )
+    assert (data["now"], data["departure"], data["since"]) == (
+        "2026-12-20T12:00:00+00:00",
+        None,
         None,
     )
 

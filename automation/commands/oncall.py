@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,16 +47,37 @@ def cmd_now(args: argparse.Namespace) -> int:
 
     policy = _oncall(args)
     at = _now(args)
+    rows = []
     for name in _rotations(policy, args.rotation):
         rotation = policy.rotation(name)
         assert rotation is not None
-        secondary = policy.secondary_on_call(name, at)
-        print(
-            f"{name}: primary {policy.on_call(name, at)}, secondary {secondary or 'none'}; "
-            f"shift started {_fmt(rotation.shift_start(at))}, "
-            f"next handoff {_fmt(rotation.next_handoff(at))}"
+        rows.append(
+            (
+                name,
+                policy.on_call(name, at),
+                policy.secondary_on_call(name, at),
+                rotation.shift_start(at),
+                rotation.next_handoff(at),
+            )
         )
+    if args.format == "json":
+        keys = ("rotation", "primary", "secondary", "shift_start", "next_handoff")
+        document = {"at": at, "rotations": [dict(zip(keys, row, strict=True)) for row in rows]}
+        print(json.dumps(document, indent=2, default=_iso))
+        return 0
+    for name, primary, secondary, started, handoff in rows:
+        line = (
+            f"{name}: primary {primary}, secondary {secondary or 'none'}; "
+            f"shift started {_fmt(started)}, next handoff {_fmt(handoff)}"
+        )
+        print(f"- {line}" if args.format == "markdown" else line)
     return 0
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -65,11 +87,35 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     policy = _oncall(args)
     at = _now(args)
     end = at + dt.timedelta(weeks=args.weeks)
-    for name in _rotations(policy, args.rotation):
-        print(f"{name}:")
-        for shift in policy.schedule(name, at, end):
+    spans = {name: policy.schedule(name, at, end) for name in _rotations(policy, args.rotation)}
+    if args.format == "json":
+        document = {
+            "from": at.isoformat(),
+            "until": end.isoformat(),
+            "rotations": [
+                {
+                    "rotation": name,
+                    "shifts": [
+                        {
+                            "start": shift.start.isoformat(),
+                            "end": shift.end.isoformat(),
+                            "primary": shift.primary,
+                            "secondary": shift.secondary,
+                        }
+                        for shift in shifts
+                    ],
+                }
+                for name, shifts in spans.items()
+            ],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    bullet = "- " if args.format == "markdown" else "  "
+    for name, shifts in spans.items():
+        print(f"### {name}\n" if args.format == "markdown" else f"{name}:")
+        for shift in shifts:
             print(
-                f"  {_fmt(shift.start)} -> {_fmt(shift.end)}: {shift.primary}"
+                f"{bullet}{_fmt(shift.start)} -> {_fmt(shift.end)}: {shift.primary}"
                 f" (secondary {shift.secondary or 'none'})"
             )
     return 0
@@ -89,6 +135,9 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("--at", type=_parse_time, help="pretend it is this time (ISO 8601)")
         p.add_argument("--rotation", help="only this rotation")
         p.add_argument("--policies", help="policy directory (default: policies)")
+        p.add_argument(
+            "--format", choices=("text", "markdown", "json"), default="text", help="output format"
+        )
         if name == "schedule":
             p.add_argument("--weeks", type=_weeks, default=4, metavar="N", help="weeks ahead")
         p.set_defaults(handler=handler)

@@ -77,6 +77,13 @@ def next_train(policies: Policies, snapshot: Snapshot | None, now: dt.datetime) 
         if shipped is not None:
             since = describe_time(policy, shipped)
     return {
+        # The instants behind the human times, for the JSON view (ISO 8601, never prose).
+        "instants": {
+            "now": now,
+            "departure": call.departure.at if call.departure else None,
+            "next_departure": upcoming.at if upcoming else None,
+            "since": shipped,
+        },
         "now": describe_time(policy, now),
         "freeze": call.freeze,
         "due": call.due,
@@ -93,6 +100,14 @@ def next_train(policies: Policies, snapshot: Snapshot | None, now: dt.datetime) 
         "open_pr": open_pr,
         "prs": prs,
     }
+
+
+def machine_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON document of `release next`: the same fields, every time as ISO 8601."""
+    view = {key: value for key, value in data.items() if key != "instants"}
+    for key, instant in data["instants"].items():
+        view[key] = instant.isoformat() if instant is not None else None
+    return view
 
 
 def cmd_release_next(args: argparse.Namespace) -> int:
@@ -117,7 +132,7 @@ def cmd_release_next(args: argparse.Namespace) -> int:
         snapshot = collect_release(repo, policies, None, now, full=True)
     data = next_train(policies, snapshot, now)
     if args.format == "json":
-        print(json.dumps(data, indent=2))
+        print(json.dumps(machine_view(data), indent=2))
     else:
         print(render("release_next.md.j2", **data), end="")
     return cli.EXIT_OK
