@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +66,40 @@ def _regex(value: str) -> str:
     return value
 
 
+def _glob(value: str) -> str:
+    """Check an fnmatch glob (labels, milestones, suites, targets, metrics) as it is read.
+
+    fnmatch never fails: an unclosed `[` silently becomes a literal and a backslash is an
+    ordinary character, so a typo validates and then never matches what was meant.
+    """
+    if "\\" in value:
+        raise ValueError(
+            f"invalid glob {value!r}: a backslash escapes nothing in a glob "
+            "(write [*], [?] or [[] for a literal *, ? or [)"
+        )
+    index = 0
+    while (index := value.find("[", index)) >= 0:
+        # fnmatch's own reading: a leading ! negates, and a ] right after [ or [! is literal.
+        end = index + 1
+        if end < len(value) and value[end] == "!":
+            end += 1
+        if end < len(value) and value[end] == "]":
+            end += 1
+        end = value.find("]", end)
+        if end < 0:
+            raise ValueError(f"invalid glob {value!r}: unclosed '[' (write [[] for a literal [)")
+        index = end + 1
+    try:
+        regex = fnmatch.translate(value)
+        re.compile(regex)
+    except re.error as exc:
+        raise ValueError(f"invalid glob {value!r}: {exc}") from None
+    if "(?!)" in regex:  # what fnmatch makes of an empty range such as [z-a]
+        raise ValueError(f"invalid glob {value!r}: a [ ] range in it matches nothing")
+    return value
+
+
+Glob = Annotated[str, AfterValidator(_glob)]
 Login = Annotated[str, AfterValidator(_login)]
 Slug = Annotated[str, AfterValidator(_slug)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]

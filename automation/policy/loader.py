@@ -197,7 +197,8 @@ def _yaml_problem(display: str, text: str, exc: yaml.YAMLError) -> PolicyProblem
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         reason = " ".join(filter(None, [exc.context, exc.problem]))
-        return PolicyProblem(display, line, "", f"YAML syntax error: {reason}")
+        kind = "error" if isinstance(exc, yaml.constructor.ConstructorError) else "syntax error"
+        return PolicyProblem(display, line, "", f"YAML {kind}: {reason}")
     # ReaderError (a control character, bad encoding) carries no line, only a position
     # (in bytes with libyaml, in characters without).
     position = getattr(exc, "position", None)

@@ -386,13 +386,25 @@ class OncallPolicy(PolicyModel):
                             ("rotations", r_index, "layers", l_index, "members", m_index),
                             f"unknown person '{member}'",
                         )
+            scheduled = {m.lower() for m in rotation.members}
+            scheduled |= {m.lower() for layer in rotation.layers for m in layer.members}
             for o_index, override in enumerate(rotation.overrides):
+                loc: tuple[str | int, ...] = ("rotations", r_index, "overrides", o_index)
                 for field in ("member", "replaces"):
                     login = getattr(override, field)
                     if login is not None and policies.owners.person(login) is None:
-                        yield RefProblem(
-                            ("rotations", r_index, "overrides", o_index, field),
-                            f"unknown person '{login}'",
-                        )
+                        yield RefProblem((*loc, field), f"unknown person '{login}'")
+                replaced = override.replaces
+                if (
+                    replaced is not None
+                    and policies.owners.person(replaced) is not None
+                    and replaced.lower() not in scheduled
+                ):
+                    # The cover only applies while that person is on call: never.
+                    yield RefProblem(
+                        (*loc, "replaces"),
+                        f"'{replaced}' is not in rotation '{rotation.name}' (nor its layers): "
+                        "the override would never apply",
+                    )
         if self.handoff is not None and self.rotation(self.handoff.rotation) is None:
             yield RefProblem(("handoff", "rotation"), f"unknown rotation '{self.handoff.rotation}'")
