@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
+from automation.policy.templating import render_template, template_problem
 from tests.policy_files import ROOT, edit_policy
 
 SECONDS = 2.0
@@ -230,3 +231,60 @@ def test_bombs_stay_small_in_a_real_process(
     assert "Traceback" not in err
     assert usage.ru_maxrss * 1024 < BYTES, usage.ru_maxrss  # ru_maxrss is in KiB on Linux
     assert elapsed < SECONDS + 3, elapsed  # the interpreter's start and imports included
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+        '{% set s = "x" * 100000 %}{% for i in range(100000) %}{{ s }}{% endfor %}',
+        '{% set s = "x" * 100000 %}{% macro m() %}{% for i in range(99) %}{{ s }}{% endfor %}'
+        "{% endmacro %}{{ m() | length }}",
+        '{{ range(100000) | join("x" * 100000) }}',
+        '{{ ("\t" * 100000).expandtabs(100000) }}',
+        '{{ "%*s" % (3000000000, "x") }}',
+        '{{ (1).to_bytes(3000000000, "big") }}',
+        "{{ range(100000) | slice(3000000000) | list }}",
+        '{{ ("a\nb" * 50000) | indent("y" * 1000) }}',
+        "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}"
+        '{% set ns.l = ns.l + ["x" * 1000 ~ i] %}{% endfor %}',
+    ],
+    ids=[
+        "macro-fan-out",
+        "output-flood",
+        "block-flood",
+        "join",
+        "tabs",
+        "star-width",
+        "to-bytes",
+        "slice",
+        "indent",
+        "list-growth",
+    ],
+)
+def test_template_bombs_fail_fast(source: str) -> None:
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        problem = template_problem(source, {})
+    finally:
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert problem is not None and problem.startswith("template does not render: "), problem
+    assert elapsed < 1.0 and peak < 50 * 1024 * 1024, (elapsed, peak)
+
+
+def test_bounded_templates_still_render_what_policies_write() -> None:
+    source = (
+        '{{ "{:,}".format(123456789) }} {{ "%05d" % 42 }} {{ names | join(", ") }} '
+        '{{ "a" ~ "b" }} {{ 2 ** 10 }} {{ "ab" * 3 }} {{ "a-b".replace("-", "+") }}\n'
+        "{% for a, b in pairs %}{{ loop.index }}:{{ a }}{{ b }}/{{ loop.length }} "
+        "{% else %}none{% endfor %}{% for x in [] %}x{% else %}none{% endfor %}\n"
+        "{% macro m(n) %}[{{ n }}{{ caller() }}]{% endmacro %}{% call m(1) %}c{% endcall %}"
+        "{% set b %}block{% endset %}{{ b | indent(2, true) }}"
+    )
+    context = {"names": ["maya-chen", "dev-patel"], "pairs": [(1, 2), (3, 4)]}
+    assert render_template(source, context) == (
+        "123,456,789 00042 maya-chen, dev-patel ab 1024 ababab a+b\n1:12/2 2:34/2 none\n[1c]  block"
+    )
