@@ -75,8 +75,8 @@ def _dry_run(value: object) -> bool:
     # boolean is fine too. Anything else ("maybe", 5) must not silently mean "write".
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in (*_TRUE, *_FALSE):
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.lower() in (*_TRUE, *_FALSE):
+        return value.lower() in _TRUE
     raise ValueError("use true or false")
 
 

@@ -57,6 +57,10 @@ CASES: list[tuple[str, str, str, str]] = [
     ("oncall.yaml", "start: 2026-01-05", "start: 2026-02-30", r"rotations\[0\]\.start: "),
     ("oncall.yaml", "start: 2026-12-21", "start: 2026-02-30", r"overrides\[1\]\.start: "),
     ("oncall.yaml", '"2026-12-10T00:00"', "2026-12-32T00:00:00", r"overrides\[0\]\.start"),
+    # Dates at the edge of the calendar: `oncall now` overflowed computing the day after.
+    ("oncall.yaml", "end: 2027-01-01", "end: 9999-12-31", r"overrides\[1\]\.end: .*year"),
+    ("release.yaml", "end: 2027-01-04", "end: 9999-12-31", r"freezes\[0\]\.end: .*year"),
+    ("oncall.yaml", "start: 2026-01-05", "start: 0001-01-01", r"rotations\[0\]\.start: .*year"),
     # A value of the wrong kind behind an explicit tag: ValueError inside the loader before.
     ("stale.yaml", "max_writes_per_run: 50", 'max_writes_per_run: !!int "fifty"', "YAML"),
     # Template rendering at load is bounded in time and memory.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import re
 from collections.abc import Iterator
@@ -100,6 +101,20 @@ def _glob(value: str) -> str:
 
 
 Glob = Annotated[str, AfterValidator(_glob)]
+
+# Years a policy date may name: the schedules step a day or a week past any date they read,
+# and 9999-12-31 plus one day overflows (a traceback in `oncall now`, not a located problem).
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def plausible_date(value: dt.date) -> dt.date:
+    """Refuse a date (or time) outside FIRST_YEAR..LAST_YEAR: a typo, and a crash later."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{value.isoformat()}: use a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+PolicyDate = Annotated[dt.date, AfterValidator(plausible_date)]
 Login = Annotated[str, AfterValidator(_login)]
 Slug = Annotated[str, AfterValidator(_slug)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]

@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from automation.policy.base import Login, PolicyModel, RefProblem, Slug, TimeZone
+from automation.policy.base import (
+    Login,
+    PolicyDate,
+    PolicyModel,
+    RefProblem,
+    Slug,
+    TimeZone,
+    plausible_date,
+)
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
@@ -81,6 +89,12 @@ class Override(PolicyModel):
             return dt.date.fromisoformat(value.strip())
         return value
 
+    @field_validator("start", "end")
+    @classmethod
+    def _plausible(cls, value: dt.datetime | dt.date) -> dt.datetime | dt.date:
+        plausible_date(value)
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> Override:
         if self.kind == "cover" and not (
@@ -146,7 +160,7 @@ class Rotation(PolicyModel):
     name: Slug
     members: tuple[Login, ...] = Field(min_length=1)
     timezone: TimeZone
-    start: dt.date
+    start: PolicyDate
     handoff_weekday: Weekday = "monday"
     handoff_time: dt.time = dt.time(10, 0)
     shift_weeks: int = Field(default=1, ge=1, le=8)
