@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automation.events import EventError, event_from_actions, event_from_json, parse_event
 from automation.routing import SCHEDULED, route
@@ -194,3 +197,41 @@ def test_a_boolean_is_never_read_as_issue_number_one() -> None:
 
     # An Event built without the check (the app rebuilds one for pull_request_target).
     assert Event("issues", {"issue": {"number": True}}).number is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+READ = ["action", "repository", "sender", "installation", "issue", "pull_request", "inputs"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fixture=st.sampled_from(["issues.opened", "pull_request.opened", "workflow_dispatch"]),
+    key=st.sampled_from(READ),
+    inner=st.sampled_from([None, "number", "full_name", "id", "login", "features", "dry_run"]),
+    value=JSON,
+)
+def test_any_damage_to_a_read_field_is_an_event_error_or_a_sound_event(
+    fixture: str, key: str, inner: str | None, value: object
+) -> None:
+    payload = webhook_payload(fixture)
+    name = "pull_request_target" if fixture.startswith("pull_request") else fixture.split(".")[0]
+    if inner is not None and isinstance(payload.get(key), dict):
+        payload[key][inner] = value
+    else:
+        payload[key] = value
+    try:
+        event = parse_event(name, json.loads(json.dumps(payload)))
+    except EventError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 600
+        return
+    # What passed is what the features read: a positive int or no subject, OWNER/NAME.
+    assert event.number is None or (type(event.number) is int and event.number > 0)
+    assert event.repo is None or event.repo.count("/") == 1
+    with contextlib.suppress(EventError):  # an unknown dispatch feature: one line too
+        route(event)
