@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,12 @@ class PolicyProblem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         message = _shorten(" ".join(self.message.split()), 240)  # one problem, one short line
-        loc = _shorten(self.loc, 120)
+        # A key may hold a tab or a newline: shown escaped, the problem stays on one line.
+        loc = _shorten(_CONTROL.sub(lambda m: repr(m.group())[1:-1], self.loc), 120)
         return f"{where} {loc}: {message}" if loc else f"{where}: {message}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def _shorten(text: str, limit: int) -> str:
