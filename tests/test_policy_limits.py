@@ -250,6 +250,11 @@ def test_bombs_stay_small_in_a_real_process(
         '{{ (1).to_bytes(3000000000, "big") }}',
         "{{ range(100000) | slice(3000000000) | list }}",
         '{{ ("a\nb" * 50000) | indent("y" * 1000) }}',
+        '{{ ("{0}" * 60000).format("x" * 100000) }}',
+        '{{ ("%(a)s" * 30000) % {"a": "x" * 100000} }}',
+        '{{ ("a" * 100000).translate({97: "x" * 100000}) }}',
+        '{{ ("x" * 100000) | wordwrap(1, true, "y" * 1000) }}',
+        '{{ ("a.b " * 40000) | urlize(target="t" * 100000) }}',
         "{% set ns = namespace(l=[]) %}{% for i in range(100000) %}"
         '{% set ns.l = ns.l + ["x" * 1000 ~ i] %}{% endfor %}',
     ],
@@ -263,6 +268,11 @@ def test_bombs_stay_small_in_a_real_process(
         "to-bytes",
         "slice",
         "indent",
+        "format-fields",
+        "percent-fields",
+        "translate",
+        "wordwrap",
+        "urlize",
         "list-growth",
     ],
 )

@@ -101,32 +101,46 @@ def _check_int(value: object) -> None:
         _refuse(abs(value))
 
 
+def _largest(values: object) -> int:
+    """The size of the largest value one placeholder could insert (64 for other objects)."""
+    if isinstance(values, Mapping):
+        values = list(values.values())
+    if not isinstance(values, list | tuple):
+        values = [values]
+    return max((_size(v) or 64 for v in values), default=0)
+
+
 def _check_percent(template: str, values: object) -> None:
-    """`"%3000000000s" % x` and `"%*s" % (3000000000, x)` pad before any check could run."""
-    for width, precision in _PERCENT_SPEC.findall(template):
+    """`"%3000000000s" % x`, `"%*s" % (3000000000, x)` and `"%(a)s" * n % {"a": big}` build
+    their result before any check could run."""
+    specs = _PERCENT_SPEC.findall(template)
+    for width, precision in specs:
         for part in (width, precision):
             if part and part != "*" and _WIDE.fullmatch(part):
                 _refuse(int(part))
             if part == "*":
                 for value in values if isinstance(values, tuple) else (values,):
                     _check_int(value)
+    _refuse(len(template) + len(specs) * _largest(values))
 
 
-def _check_format(template: str, args: Iterable[object]) -> None:
-    """`"{:>3000000000}".format(x)` pads before any check could run."""
+def _check_format(template: str, args: list[object]) -> None:
+    """`"{:>3000000000}".format(x)` and `"{0}" * n .format(big)` build their result before any
+    check could run."""
     try:
-        fields = list(string.Formatter().parse(template))
+        fields = [
+            spec for _, field, spec, _ in string.Formatter().parse(template) if field is not None
+        ]
     except ValueError:
         return  # str.format raises the same error itself
-    for _, _, spec, _ in fields:
-        if not spec:
-            continue
-        wide = _WIDE.search(spec)
+    for spec in fields:
+        wide = _WIDE.search(spec or "")
         if wide:
             _refuse(int(wide.group()))
-        if "{" in spec:  # a nested width: `{:{w}}`
+        if spec and "{" in spec:  # a nested width: `{:{w}}`
             for value in args:
                 _check_int(value)
+    _refuse(len(template) + len(fields) * _largest(args))
 
 
 def _check_replace(text: str | bytes, old: Any, new: Any, count: Any = -1) -> None:
@@ -197,6 +211,15 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
                 _refuse(len(value) + (value.count("\n") + 1) * len(width))
         elif name == "format" and isinstance(value, str):
             _check_percent(value, tuple(rest) or kwargs)
+        elif name == "wordwrap" and isinstance(value, str):
+            width = kwargs.get("width", rest[0] if rest else 79)
+            wrap = kwargs.get("wrapstring", rest[2] if len(rest) > 2 else "\n")
+            if isinstance(width, int) and isinstance(wrap, str):
+                _refuse(len(value) + (len(value) // max(width, 1) + 1) * len(wrap))
+        elif name == "urlize" and isinstance(value, str):
+            links = value.count(".") + value.count("@") + 1
+            extra = sum(len(v) for v in (*rest, *kwargs.values()) if isinstance(v, str))
+            _refuse(3 * len(value) + links * (extra + 64))
         elif name == "replace" and isinstance(value, str) and len(rest) >= 2:
             _check_replace(value, *rest[:3])
         elif name == "join" and value is not None and not isinstance(value, str | bytes):
@@ -266,6 +289,10 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                 tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
                 if isinstance(tab, int):
                     _refuse(len(owner) + tabs * tab)
+            elif isinstance(owner, str) and method == "translate" and args:
+                table = args[0]
+                if isinstance(table, Mapping):
+                    _refuse(len(owner) * max([1, *(_size(v) for v in table.values())]))
             elif isinstance(owner, str) and method == "join" and args:
                 items = list(args[0])
                 args = (items, *args[1:])
