@@ -249,6 +249,10 @@ def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem
     except yaml.YAMLError as exc:
         problems.append(_yaml_problem(display, text, exc))
         return _Parsed(None, {})
+    except RecursionError:
+        # PyYAML's pure-Python composer recurses per level (libyaml stops at its own limit).
+        problems.append(PolicyProblem(display, 1, "", f"nested deeper than {MAX_DEPTH} levels"))
+        return _Parsed(None, {})
     finally:
         loader.dispose()
     lines = composed.lines
