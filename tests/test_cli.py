@@ -6,7 +6,9 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +236,85 @@ def test_a_github_app_key_that_is_a_key_builds_installation_auth() -> None:
         options={"verify_exp": False, "verify_iat": False},
     )
     assert claims["iss"] == "1"
+
+
+def _mutated(fixture: str, change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    payload = webhook_payload(fixture)
+    change(payload)
+    return payload
+
+
+# Issue 12, case 7: each payload used to pass the shape checks and either write to the wrong
+# subject (`true` is an int to isinstance: triage wrote to #1), skip the repository check, run
+# every scheduled feature for real, or end with exit 0 and "nothing to do".
+MALFORMED_EVENTS: list[tuple[str, object, str]] = [
+    (
+        "issues",
+        _mutated("issues.opened", lambda p: p["issue"].update(number=True)),
+        "issue.number",
+    ),
+    (
+        "issues",
+        _mutated("issues.opened", lambda p: p.update(repository="dataface/dataface")),
+        "repository",
+    ),
+    (
+        "workflow_dispatch",
+        _mutated("workflow_dispatch", lambda p: p.update(inputs=["triage", "stale"])),
+        "inputs",
+    ),
+    (
+        "workflow_dispatch",
+        _mutated("workflow_dispatch", lambda p: p.update(inputs={"features": 5})),
+        "inputs.features",
+    ),
+    (
+        "workflow_dispatch",
+        _mutated("workflow_dispatch", lambda p: p.update(inputs={"dry_run": "maybe"})),
+        "inputs.dry_run",
+    ),
+    ("issues", _mutated("issues.opened", lambda p: p["issue"].update(number=0)), "issue.number"),
+    ("issues", _mutated("issues.opened", lambda p: p.update(issue=None)), "issue"),
+    ("issues", {}, "issue"),
+    ("issues", b"", "empty"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "where"),
+    MALFORMED_EVENTS,
+    ids=[
+        "number-true",
+        "repository-string",
+        "inputs-list",
+        "features-int",
+        "dry-run-maybe",
+        "number-zero",
+        "issue-null",
+        "empty-object",
+        "empty-file",
+    ],
+)
+def test_run_refuses_a_malformed_event_with_one_line_and_writes_nothing(
+    name: str,
+    payload: object,
+    where: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    github: GitHubMock,
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_bytes(payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+    monkeypatch.setenv("GITHUB_EVENT_NAME", name)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    # The run is for the payload's own repository: only the malformed part can stop it.
+    repo = webhook_payload("issues.opened" if name == "issues" else name)["repository"]
+    monkeypatch.setenv("GITHUB_REPOSITORY", repo["full_name"])
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    monkeypatch.delenv("DATAFACE_OPS_FEATURES", raising=False)
+    assert main(["run", "--policies", str(ROOT / "policies")]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith(f"error: the {name} event"), line
+    assert where in line, line
+    assert len(github.calls) == 0

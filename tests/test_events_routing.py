@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from automation.events import EventError, event_from_actions, event_from_json
+from automation.events import EventError, event_from_actions, event_from_json, parse_event
 from automation.routing import SCHEDULED, route
 from automation.settings import SettingsError, settings_from_env
-from tests.github_api.webhooks import webhook_payload
+from tests.github_api.webhooks import WEBHOOKS_DIR, webhook_payload
 
 
 def _actions_env(tmp_path: Path, name: str, payload: object) -> dict[str, str]:
@@ -81,7 +84,14 @@ def test_unsubscribed_event_routes_nowhere() -> None:
     [
         ("{not json", "not valid JSON"),
         ("[1, 2]", "must be a JSON object"),
-        ('{"issue": {"title": "no number"}}', "has no number"),
+        ('{"issue": {"title": "no number"}}', r"issue\.number: missing"),
+        ('{"action": "opened", "issue": {"number": 1.0}}', r"issue\.number: .*integer"),
+        (
+            '{"action": "opened", "issue": {"number": 3}, "repository": {"full_name": "a"}}',
+            "full_name",
+        ),
+        ('{"action": 7, "issue": {"number": 3}}', "action: .*string"),
+        ('{"action": "opened", "issue": {"number": 3}, "sender": "octocat"}', "sender: must be"),
     ],
 )
 def test_malformed_payloads_are_one_clear_error(body: str, message: str) -> None:
@@ -149,3 +159,79 @@ def test_dispatch_all_runs_every_scheduled_feature(tmp_path: Path) -> None:
     payload["inputs"] = {"features": "all", "dry_run": "true"}
     event = event_from_actions(_actions_env(tmp_path, "workflow_dispatch", payload))
     assert route(event).features == SCHEDULED
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in WEBHOOKS_DIR.glob("*.json") if p.stem != "VERSION"), ids=str
+)
+def test_every_real_payload_passes_the_shape_check(path: Path) -> None:
+    name = path.stem.split(".")[0]
+    payload = json.loads(path.read_text())
+    event = parse_event(name, payload, delivery_id="d")
+    assert event.payload == payload
+    assert event.repo == payload["repository"]["full_name"]
+    subject = payload.get("pull_request") or payload.get("issue")
+    assert event.number == (subject["number"] if subject else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "dry_run"),
+    [("true", True), ("false", False), (True, True), (False, False), ("", False), ("1", True)],
+)
+def test_dispatch_dry_run_takes_actions_strings_and_booleans(value: object, dry_run: bool) -> None:
+    from automation.events import DispatchInputs
+
+    assert DispatchInputs.model_validate({"dry_run": value}).dry_run is dry_run
+
+
+def test_a_subject_event_without_an_event_file_is_malformed_not_a_no_op() -> None:
+    # Without GITHUB_EVENT_PATH an `issues` run used to route to triage and stale with no
+    # subject: exit 0, "nothing to do".
+    with pytest.raises(EventError, match="issue: missing"):
+        event_from_actions({"GITHUB_EVENT_NAME": "issues", "GITHUB_EVENT_PATH": ""})
+    assert route(event_from_actions({"GITHUB_EVENT_NAME": "schedule"})).features == SCHEDULED
+
+
+def test_a_boolean_is_never_read_as_issue_number_one() -> None:
+    from automation.events import Event
+
+    # An Event built without the check (the app rebuilds one for pull_request_target).
+    assert Event("issues", {"issue": {"number": True}}).number is None
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+READ = ["action", "repository", "sender", "installation", "issue", "pull_request", "inputs"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fixture=st.sampled_from(["issues.opened", "pull_request.opened", "workflow_dispatch"]),
+    key=st.sampled_from(READ),
+    inner=st.sampled_from([None, "number", "full_name", "id", "login", "features", "dry_run"]),
+    value=JSON,
+)
+def test_any_damage_to_a_read_field_is_an_event_error_or_a_sound_event(
+    fixture: str, key: str, inner: str | None, value: object
+) -> None:
+    payload = webhook_payload(fixture)
+    name = "pull_request_target" if fixture.startswith("pull_request") else fixture.split(".")[0]
+    if inner is not None and isinstance(payload.get(key), dict):
+        payload[key][inner] = value
+    else:
+        payload[key] = value
+    try:
+        event = parse_event(name, json.loads(json.dumps(payload)))
+    except EventError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 600
+        return
+    # What passed is what the features read: a positive int or no subject, OWNER/NAME.
+    assert event.number is None or (type(event.number) is int and event.number > 0)
+    assert event.repo is None or event.repo.count("/") == 1
+    with contextlib.suppress(EventError):  # an unknown dispatch feature: one line too
+        route(event)

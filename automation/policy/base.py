@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +67,54 @@ def _regex(value: str) -> str:
     return value
 
 
+def _glob(value: str) -> str:
+    """Check an fnmatch glob (labels, milestones, suites, targets, metrics) as it is read.
+
+    fnmatch never fails: an unclosed `[` silently becomes a literal and a backslash is an
+    ordinary character, so a typo validates and then never matches what was meant.
+    """
+    if "\\" in value:
+        raise ValueError(
+            f"invalid glob {value!r}: a backslash escapes nothing in a glob "
+            "(write [*], [?] or [[] for a literal *, ? or [)"
+        )
+    index = 0
+    while (index := value.find("[", index)) >= 0:
+        # fnmatch's own reading: a leading ! negates, and a ] right after [ or [! is literal.
+        end = index + 1
+        if end < len(value) and value[end] == "!":
+            end += 1
+        if end < len(value) and value[end] == "]":
+            end += 1
+        end = value.find("]", end)
+        if end < 0:
+            raise ValueError(f"invalid glob {value!r}: unclosed '[' (write [[] for a literal [)")
+        index = end + 1
+    try:
+        regex = fnmatch.translate(value)
+        re.compile(regex)
+    except re.error as exc:
+        raise ValueError(f"invalid glob {value!r}: {exc}") from None
+    if "(?!)" in regex:  # what fnmatch makes of an empty range such as [z-a]
+        raise ValueError(f"invalid glob {value!r}: a [ ] range in it matches nothing")
+    return value
+
+
+Glob = Annotated[str, AfterValidator(_glob)]
+
+# Years a policy date may name: the schedules step a day or a week past any date they read,
+# and 9999-12-31 plus one day overflows (a traceback in `oncall now`, not a located problem).
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+def plausible_date(value: dt.date) -> dt.date:
+    """Refuse a date (or time) outside FIRST_YEAR..LAST_YEAR: a typo, and a crash later."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{value.isoformat()}: use a year from {FIRST_YEAR} to {LAST_YEAR}")
+    return value
+
+
+PolicyDate = Annotated[dt.date, AfterValidator(plausible_date)]
 Login = Annotated[str, AfterValidator(_login)]
 Slug = Annotated[str, AfterValidator(_slug)]
 TimeZone = Annotated[str, AfterValidator(_timezone)]

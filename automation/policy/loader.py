@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -55,8 +56,20 @@ class PolicyProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        message = " ".join(self.message.split())  # one problem, one line
-        return f"{where} {self.loc}: {message}" if self.loc else f"{where}: {message}"
+        message = _shorten(" ".join(self.message.split()), 240)  # one problem, one short line
+        # A key may hold a tab or a newline: shown escaped, the problem stays on one line.
+        loc = _shorten(_CONTROL.sub(lambda m: repr(m.group())[1:-1], self.loc), 120)
+        return f"{where} {loc}: {message}" if loc else f"{where}: {message}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut a long text (a 1 MB value echoed in a message) to `limit` characters."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
 
 
 class PolicyError(Exception):
@@ -78,31 +91,97 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
-def _line_map(text: str) -> tuple[dict[Loc, int], list[tuple[int, str]]]:
-    """Map each field path to its 1-based line; also report duplicate keys, which YAML hides."""
-    lines: dict[Loc, int] = {}
-    duplicates: list[tuple[int, str]] = []
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is None:
-        return lines, duplicates
+# Policy files are a few kilobytes; the contents API (the app's reader) serves files inline
+# up to 1 MB, and a bigger file is almost surely a mistake or an attack on the loader.
+MAX_POLICY_BYTES = 1_000_000
+# The shipped files nest six levels deep; much deeper nesting only exhausts the stack.
+MAX_DEPTH = 32
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+ALIAS_PROBLEM = "YAML aliases (*name) are not supported: write the value out"
 
-    def walk(node: yaml.Node, loc: Loc) -> None:
-        lines.setdefault(loc, node.start_mark.line + 1)
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    # libyaml's parser when PyYAML was built with it: about ten times faster.
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
+    """The safe loader, with dates left as text and every construction error located.
+
+    YAML's own timestamp type raised a bare ValueError for 2026-02-30 from inside the
+    loader (a traceback); as text, the models parse it and report the field and line.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Construct one node; a ValueError (`!!int "fifty"`) becomes a located YAML error."""
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {exc}", node.start_mark
+            ) from None
+
+
+_Loader.add_constructor(_TIMESTAMP, _Loader.construct_yaml_str)  # type: ignore[type-var]
+
+
+@dataclass
+class _Composed:
+    root: yaml.Node | None
+    lines: dict[Loc, int]
+    problems: list[tuple[int, str, str]]  # line, field path, message
+
+
+def _walk(root: yaml.Node | None) -> _Composed:
+    """Map each field path to its 1-based line; report duplicate keys, aliases, deep nesting.
+
+    Iterative, and it stops at the first node seen twice: an alias shares its anchor's
+    node, so following aliases (a billion laughs) would visit billions of nodes, and a
+    self-referencing one would never end.
+    """
+    out = _Composed(root, {}, [])
+    if root is None:
+        return out
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Loc, int]] = [(root, (), root.start_mark.line + 1)]
+    while stack:
+        node, loc, line = stack.pop()
+        if id(node) in seen:
+            out.problems.append((line, format_loc(loc), ALIAS_PROBLEM))
+            return out
+        seen.add(id(node))
+        out.lines.setdefault(loc, node.start_mark.line + 1)
+        if len(loc) > MAX_DEPTH:
+            out.problems.append((line, format_loc(loc), f"nested deeper than {MAX_DEPTH} levels"))
+            return out
+        children: list[tuple[yaml.Node, Loc, int]] = []
         if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
+            keys: set[str] = set()
             for key_node, value_node in node.value:
                 key = str(key_node.value)
-                if key in seen:
-                    duplicates.append((key_node.start_mark.line + 1, format_loc((*loc, key))))
-                seen.add(key)
-                lines[(*loc, key)] = key_node.start_mark.line + 1
-                walk(value_node, (*loc, key))
+                key_line = key_node.start_mark.line + 1
+                if key in keys:
+                    out.problems.append((key_line, format_loc((*loc, key)), "duplicate key"))
+                keys.add(key)
+                out.lines[(*loc, key)] = key_line
+                children.append((value_node, (*loc, key), key_line))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                walk(item, (*loc, index))
+                children.append((item, (*loc, index), item.start_mark.line + 1))
+        stack.extend(reversed(children))
+    return out
 
-    walk(root, ())
-    return lines, duplicates
+
+def _first_alias_line(text: str) -> int | None:
+    """The line of the first alias (the node tree keeps only its anchor's position)."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            return int(mark.line) + 1 if mark is not None else None
+    return None
 
 
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
@@ -118,26 +197,65 @@ class _Parsed:
     lines: dict[Loc, int]
 
 
-def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem]) -> _Parsed:
-    model_type = POLICY_FILES[name]
-    try:
-        lines, duplicates = _line_map(text)
-        data: Any = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
+def _yaml_problem(display: str, text: str, exc: yaml.YAMLError) -> PolicyProblem:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         reason = " ".join(filter(None, [exc.context, exc.problem]))
-        problems.append(PolicyProblem(display, line, "", f"YAML syntax error: {reason}"))
+        kind = "error" if isinstance(exc, yaml.constructor.ConstructorError) else "syntax error"
+        return PolicyProblem(display, line, "", f"YAML {kind}: {reason}")
+    # ReaderError (a control character, bad encoding) carries no line, only a position
+    # (in bytes with libyaml, in characters without).
+    position = getattr(exc, "position", None)
+    line = 1
+    if isinstance(position, int) and _BaseLoader is yaml.SafeLoader:
+        line = text[:position].count("\n") + 1
+    elif isinstance(position, int):
+        line = text.encode("utf-8", "surrogatepass")[:position].count(b"\n") + 1
+    reason = getattr(exc, "reason", None) or str(exc)
+    return PolicyProblem(display, line, "", f"YAML error: {reason}")
+
+
+def _too_large(text: str) -> int | None:
+    """The line at which a file passes MAX_POLICY_BYTES, or None if it does not."""
+    if len(text) <= MAX_POLICY_BYTES // 4:
+        return None  # at most four UTF-8 bytes a character: no need to encode
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= MAX_POLICY_BYTES:
+        return None
+    return data[:MAX_POLICY_BYTES].count(b"\n") + 1
+
+
+def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem]) -> _Parsed:
+    model_type = POLICY_FILES[name]
+    over = _too_large(text)
+    if over is not None:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        problems.append(
+            PolicyProblem(display, over, "", f"the file is larger than 1 MB ({size:,} bytes)")
+        )
         return _Parsed(None, {})
+    loader = _Loader(text)
+    try:
+        # Parsed once: compose the node tree, check it, then construct from the same tree.
+        composed = _walk(loader.get_single_node())
+        for line, loc, message in composed.problems:
+            if message == ALIAS_PROBLEM:
+                line = _first_alias_line(text) or line
+            problems.append(PolicyProblem(display, line, loc, message))
+        if any(message != "duplicate key" for _, _, message in composed.problems):
+            return _Parsed(None, composed.lines)  # an alias or deep nesting: do not construct
+        data: Any = loader.construct_document(composed.root) if composed.root is not None else None
     except yaml.YAMLError as exc:
-        # ReaderError (a control character, bad encoding) carries no line, only a position.
-        position = getattr(exc, "position", None)
-        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
-        reason = getattr(exc, "reason", None) or str(exc)
-        problems.append(PolicyProblem(display, line, "", f"YAML error: {reason}"))
+        problems.append(_yaml_problem(display, text, exc))
         return _Parsed(None, {})
-    for line, loc in duplicates:
-        problems.append(PolicyProblem(display, line, loc, "duplicate key"))
+    except RecursionError:
+        # PyYAML's pure-Python composer recurses per level (libyaml stops at its own limit).
+        problems.append(PolicyProblem(display, 1, "", f"nested deeper than {MAX_DEPTH} levels"))
+        return _Parsed(None, {})
+    finally:
+        loader.dispose()
+    lines = composed.lines
     if not isinstance(data, dict):
         problems.append(PolicyProblem(display, 1, "", "expected a mapping at the top level"))
         return _Parsed(None, lines)

@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from automation.policy.base import Login, PolicyModel, RefProblem, Slug, TimeZone
+from automation.policy.base import (
+    Login,
+    PolicyDate,
+    PolicyModel,
+    RefProblem,
+    Slug,
+    TimeZone,
+    plausible_date,
+)
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
@@ -81,6 +89,12 @@ class Override(PolicyModel):
             return dt.date.fromisoformat(value.strip())
         return value
 
+    @field_validator("start", "end")
+    @classmethod
+    def _plausible(cls, value: dt.datetime | dt.date) -> dt.datetime | dt.date:
+        plausible_date(value)
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> Override:
         if self.kind == "cover" and not (
@@ -146,7 +160,7 @@ class Rotation(PolicyModel):
     name: Slug
     members: tuple[Login, ...] = Field(min_length=1)
     timezone: TimeZone
-    start: dt.date
+    start: PolicyDate
     handoff_weekday: Weekday = "monday"
     handoff_time: dt.time = dt.time(10, 0)
     shift_weeks: int = Field(default=1, ge=1, le=8)
@@ -386,13 +400,25 @@ class OncallPolicy(PolicyModel):
                             ("rotations", r_index, "layers", l_index, "members", m_index),
                             f"unknown person '{member}'",
                         )
+            scheduled = {m.lower() for m in rotation.members}
+            scheduled |= {m.lower() for layer in rotation.layers for m in layer.members}
             for o_index, override in enumerate(rotation.overrides):
+                loc: tuple[str | int, ...] = ("rotations", r_index, "overrides", o_index)
                 for field in ("member", "replaces"):
                     login = getattr(override, field)
                     if login is not None and policies.owners.person(login) is None:
-                        yield RefProblem(
-                            ("rotations", r_index, "overrides", o_index, field),
-                            f"unknown person '{login}'",
-                        )
+                        yield RefProblem((*loc, field), f"unknown person '{login}'")
+                replaced = override.replaces
+                if (
+                    replaced is not None
+                    and policies.owners.person(replaced) is not None
+                    and replaced.lower() not in scheduled
+                ):
+                    # The cover only applies while that person is on call: never.
+                    yield RefProblem(
+                        (*loc, "replaces"),
+                        f"'{replaced}' is not in rotation '{rotation.name}' (nor its layers): "
+                        "the override would never apply",
+                    )
         if self.handoff is not None and self.rotation(self.handoff.rotation) is None:
             yield RefProblem(("handoff", "rotation"), f"unknown rotation '{self.handoff.rotation}'")

@@ -134,6 +134,18 @@ def pattern_problem(pattern: str) -> str | None:
         return f"invalid glob {pattern!r}: escape spaces as '\\ '"
     if "***" in pattern:
         return f"invalid glob {pattern!r}: '***' is not a pattern"
+    if pattern.startswith("#"):
+        return f"invalid glob {pattern!r}: a line starting with '#' is a comment in CODEOWNERS"
+    if pattern.startswith("\\#"):
+        # GitHub's docs list "escaping a pattern starting with # using \\" among the
+        # gitignore rules CODEOWNERS does not support: GitHub skips such a line.
+        return f"invalid glob {pattern!r}: GitHub does not support escaping a leading '#'"
+    from automation.codeowners import compile_pattern
+
+    try:
+        compile_pattern(pattern)  # what generate() and the matcher will do with it
+    except ValueError as exc:
+        return f"invalid glob {pattern!r}: {exc}"
     return None
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from automation.policy.base import PolicyModel, RefProblem, Regex, Slug, TimeZone
+from automation.policy.base import PolicyDate, PolicyModel, RefProblem, Regex, Slug, TimeZone
 from automation.policy.oncall import Weekday
 from automation.policy.owners import pattern_problem
 
@@ -108,8 +108,8 @@ class Freeze(PolicyModel):
     """A window of local dates (both inclusive) in which no train leaves."""
 
     name: str = Field(min_length=1)
-    start: dt.date
-    end: dt.date
+    start: PolicyDate
+    end: PolicyDate
     reason: str = ""
 
     @model_validator(mode="after")
@@ -122,7 +122,7 @@ class Freeze(PolicyModel):
 class Blackout(PolicyModel):
     """One local date (a holiday) on which no train leaves."""
 
-    date: dt.date
+    date: PolicyDate
     reason: str = Field(min_length=1)
 
 
@@ -170,7 +170,7 @@ class ReleasePolicy(PolicyModel):
     weekdays: tuple[Weekday, ...] = Field(default=("tuesday",), min_length=1)
     time: dt.time = dt.time(15, 0)
     every_weeks: int = Field(default=1, ge=1, le=52)
-    anchor: dt.date | None = None
+    anchor: PolicyDate | None = None
     catch_up: bool = True
     source_branch: BranchName = "main"
     release_base: BranchName = "stable"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from automation.policy.base import PolicyModel, RefProblem, Slug
+from automation.policy.base import Glob, PolicyModel, RefProblem, Slug
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
@@ -76,12 +76,13 @@ class StaleRule(PolicyModel):
         default=(), description="the item must carry at least one of these labels"
     )
     include_drafts: bool = Field(default=False, description="whether draft PRs are swept")
-    days_until_stale: int = Field(ge=1, description="days without a person's activity")
+    # At most ten years: a larger count overflows the date arithmetic of a sweep.
+    days_until_stale: int = Field(ge=1, le=3650, description="days without a person's activity")
     days_until_close: int | None = Field(
-        default=14, ge=1, description="days after the warning; null: warn, never close"
+        default=14, ge=1, le=3650, description="days after the warning; null: warn, never close"
     )
     stale_label: str = Field(default="stale", min_length=1)
-    exempt_labels: tuple[str, ...] = Field(
+    exempt_labels: tuple[Glob, ...] = Field(
         default=(), description="labels (fnmatch wildcards, case-insensitive) that exempt"
     )
     exempt_assignees: tuple[str, ...] = Field(
@@ -90,7 +91,7 @@ class StaleRule(PolicyModel):
     exempt_authors: tuple[str, ...] = Field(
         default=(), description="people or teams from owners.yaml, a [bot] login, or '*'"
     )
-    exempt_milestones: tuple[str, ...] = Field(
+    exempt_milestones: tuple[Glob, ...] = Field(
         default=(), description="milestone titles (fnmatch wildcards; '*': any milestone)"
     )
     exempt_pinned: bool = True

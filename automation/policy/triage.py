@@ -5,11 +5,11 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from automation.policy.base import Login, PolicyModel, RefProblem, Regex, Slug
+from automation.policy.base import Glob, Login, PolicyModel, RefProblem, Regex, Slug
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class Metric(PolicyModel):
     """A family of metrics: which names it covers, which way is worse, and its thresholds."""
 
     name: Slug
-    match: tuple[str, ...] = Field(min_length=1)  # case-insensitive globs
+    match: tuple[Glob, ...] = Field(min_length=1)  # case-insensitive globs
     better: Literal["higher", "lower"]
     thresholds: tuple[Threshold, ...] = Field(min_length=1)
 
@@ -77,8 +77,8 @@ class AreaRule(PolicyModel):
     """Map a suite, or an affected tool or prompt, to an area of owners.yaml."""
 
     area: Slug
-    suites: tuple[str, ...] = ()
-    targets: tuple[str, ...] = ()
+    suites: tuple[Glob, ...] = ()
+    targets: tuple[Glob, ...] = ()
     assignee: Login | None = None  # the area's triage owner; default: the area's owners
 
 
@@ -159,7 +159,8 @@ class TriagePolicy(PolicyModel):
     recognise: Recognise = Recognise()
     fields: tuple[FormField, ...] = Field(default=DEFAULT_FIELDS, min_length=1)
     metrics: tuple[Metric, ...] = ()
-    sla_hours: dict[str, int] = Field(default_factory=dict)  # ordered: most severe first
+    # Ordered: most severe first. Zero or less is no deadline; over a year, not an SLA.
+    sla_hours: dict[str, Annotated[int, Field(gt=0, le=8760)]] = Field(default_factory=dict)
     default_severity: str = "sev3"
     areas: tuple[AreaRule, ...] = ()
     default_area: Slug | None = None
