@@ -17,6 +17,7 @@ from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.release import ReleasePolicy
 from automation.policy.stale import StalePolicy
+from automation.policy.suggest import unknown_key_message, with_suggestion
 from automation.policy.triage import TriagePolicy
 
 # One file per concern, each owned in CODEOWNERS. Order is the order problems are reported in.
@@ -266,7 +267,7 @@ def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem
             error_loc: Loc = tuple(error["loc"])
             message = error["msg"]
             if error["type"] == "extra_forbidden":
-                message = "unknown key"
+                message = unknown_key_message(model_type, error_loc)
             elif error["type"] == "missing":
                 message = "required key is missing"
             problems.append(
@@ -299,7 +300,7 @@ def load_policies(read: Reader, *, prefix: str = "policies", source: str = "") -
                     f"{prefix}/{name}.yaml",
                     _line_for(item.lines, ref.loc),
                     format_loc(ref.loc),
-                    ref.message,
+                    with_suggestion(ref.message, policies),
                 )
             )
     if problems:
