@@ -11,7 +11,8 @@ import datetime as dt
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,6 +21,7 @@ from automation.errors import UsageError
 if TYPE_CHECKING:
     from github.Repository import Repository
 
+    from automation.events import Event
     from automation.plan import Plan, Report
     from automation.policy.loader import Policies
     from automation.settings import Settings
@@ -228,17 +230,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"the event is for {event.repo}, but the run is for {settings.repo}")
     policies = _policies(args)
     repo = _repository(settings)
-    report = engine.run_live(
-        repo,
-        policies,
-        chosen.features,
-        chosen.numbers,
-        _now(args),
-        dry_run=settings.dry_run,
-        max_writes=settings.max_writes,
-    )
+    with _ownership_run(args, event):
+        report = engine.run_live(
+            repo,
+            policies,
+            chosen.features,
+            chosen.numbers,
+            _now(args),
+            dry_run=settings.dry_run,
+            max_writes=settings.max_writes,
+        )
     _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _ownership_run(args: argparse.Namespace, event: Event) -> AbstractContextManager[None]:
+    """Tell the ownership collector what the event and the base checkout already hold.
+
+    The payload's PR need not be read again, and the checkout (the action sets
+    DATAFACE_OPS_CHECKOUT_SHA to the commit it holds) serves CODEOWNERS and the policies for
+    every PR whose base is that commit.
+    """
+    import re
+
+    from automation.snapshot.ownership import OwnershipRun, ownership_run
+
+    sha = os.environ.get("DATAFACE_OPS_CHECKOUT_SHA", "").strip() or None
+    if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", sha):
+        raise UsageError(f"DATAFACE_OPS_CHECKOUT_SHA must be a 40-hex commit sha, got {sha!r}")
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    subject = event.payload.get("pull_request")
+    return ownership_run(
+        OwnershipRun(
+            event_pulls=(dict(subject),) if isinstance(subject, Mapping) else (),
+            checkout_sha=sha,
+            checkout_root=directory.resolve().parent if sha else None,
+        )
+    )
 
 
 def cmd_snapshot_export(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ __all__ = [
     "generate",
     "is_valid_owner",
     "parse",
+    "parse_cached",
     "validate",
 ]
 
@@ -386,6 +387,12 @@ def parse(text: str) -> Codeowners:
             continue
         rules.append(Rule(pattern, owners, lineno))
     return Codeowners(tuple(rules), tuple(errors))
+
+
+@functools.lru_cache(maxsize=16)
+def parse_cached(text: str) -> Codeowners:
+    """Parse once per text: a run (and the webhook app) reads each base's file many times."""
+    return parse(text)
 
 
 def find_codeowners(read: Callable[[str], str | None]) -> tuple[str, str] | None:

@@ -29,8 +29,26 @@ T = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 HEAD = "a" * 40
 OLD = "b" * 40
 BASE = "c" * 40
-POLICIES = load_policy_dir(ROOT / "policies")
-CODEOWNERS = generated_text(POLICIES)
+SHIPPED = load_policy_dir(ROOT / "policies")
+CODEOWNERS = generated_text(SHIPPED)
+
+
+def _classic(policies: Policies) -> Policies:
+    """Members from owners.yaml, and no latest-push rule: the tables below predate both."""
+    protected = tuple(
+        g.model_copy(update={"last_push_approval": False}) for g in policies.ownership.protected
+    )
+    ownership = policies.ownership.model_copy(
+        update={"team_source": "policy", "protected": protected}
+    )
+    return dataclasses.replace(policies, ownership=ownership)
+
+
+POLICIES = _classic(SHIPPED)
+# The same, with team members from GitHub's teams API (the shipped default).
+GITHUB_TEAMS = dataclasses.replace(
+    POLICIES, ownership=POLICIES.ownership.model_copy(update={"team_source": "github"})
+)
 # What a PR might put in its own CODEOWNERS: itself as owner of everything protected.
 SELF_GRANT = CODEOWNERS + "\n/dataface/ai/ @tomas-silva\n/policies/ @tomas-silva\n"
 
@@ -133,7 +151,8 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
         "No protected path touched",
         [],
         "No protected path touched: none of the 2 changed file(s) is under dataface/ai/, "
-        "prompts/, policies/, CODEOWNERS, .github/CODEOWNERS, docs/CODEOWNERS.",
+        "prompts/, policies/, CODEOWNERS, .github/, docs/CODEOWNERS, /action.yml, automation/, "
+        "/pyproject.toml.",
     ),
     (
         "team-member-approval",
@@ -174,7 +193,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 f"{NEED_AI}; not counted: @dev-patel (approved an older commit)",
             )
         ],
-        "`dataface/ai/tools/run_query.py`: mcp-and-tools, @dataface/ai-platform "
+        "dataface/ai/tools/run\\_query.py: mcp-and-tools, @dataface/ai-platform "
         "(CODEOWNERS line 15)",
     ),
     (
@@ -276,7 +295,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
             ),
             ("operating-model (1 file)", "@dataface/ops-council", "@raj-iyer", "nothing"),
         ],
-        "Owners come from CODEOWNERS on the base branch (`CODEOWNERS` at `ccccccc`), "
+        "Owners come from CODEOWNERS on the base branch (CODEOWNERS at ccccccc), "
         "never from the PR itself.",
     ),
     (
@@ -389,7 +408,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 f"{NEED_PROMPTS}; not counted: @dev-patel (not an owner)",
             )
         ],
-        "`prompts/sql/generate.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)",
+        "prompts/sql/generate.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)",
     ),
     (
         "renamed-between-protected-paths-needs-both-owners",
@@ -523,7 +542,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
     ),
     (
         "team-members-from-the-api-override-owners-yaml",
-        POLICIES,
+        GITHUB_TEAMS,
         snapshot(
             pull(AI, reviews=(review("dev-patel"),)),
             team_members={"dataface/ai-platform": ("maya-chen", "sam-okafor")},
@@ -555,7 +574,8 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 "@dataface/ghost-team prompts@dataface.dev",
                 "none",
                 "1 approval from @dataface/ghost-team prompts@dataface.dev; "
-                "not counted: @maya-chen (not an owner); members unknown: @dataface/ghost-team; "
+                "not counted: @maya-chen (not an owner); members unknown: @dataface/ghost-team "
+                "not a team of policies/owners.yaml; "
                 "email owners cannot be matched to reviewers: prompts@dataface.dev",
             )
         ],
@@ -610,6 +630,8 @@ def test_full_summary_of_a_failing_check() -> None:
     snap = snapshot(pull(AI, PROMPT, "prompts/sql/repair.md", reviews=(review("dev-patel"),)))
     check = check_of(plan_ownership(POLICIES, snap, T).actions)
     assert check.summary == (
+        "Pull request #201 (Change things) into main.\n"
+        "\n"
         "1 of 2 protected path group(s) still need their owners.\n"
         "\n"
         "| path group | owners | approved by | missing |\n"
@@ -618,16 +640,22 @@ def test_full_summary_of_a_failing_check() -> None:
         "| prompts (2 files) | @dataface/prompt-eng | none | 1 approval from @dataface/prompt-eng; "
         "not counted: @dev-patel (not an owner) |\n"
         "\n"
-        "Owners come from CODEOWNERS on the base branch (`CODEOWNERS` at `ccccccc`), never from "
+        "Owners come from CODEOWNERS on the base branch (CODEOWNERS at ccccccc), never from "
         "the PR itself. Each reviewer's latest review counts; the author never counts unless "
         "the policy allows it.\n"
         "\n"
+        "Members of @dataface/ai-platform: taken from policies/owners.yaml (team_source: "
+        "policy), not from GitHub.\n"
+        "\n"
+        "Members of @dataface/prompt-eng: taken from policies/owners.yaml (team_source: "
+        "policy), not from GitHub.\n"
+        "\n"
         "<details><summary>Protected files (3)</summary>\n"
         "\n"
-        "- `dataface/ai/tools/run_query.py`: mcp-and-tools, @dataface/ai-platform "
+        "- dataface/ai/tools/run\\_query.py: mcp-and-tools, @dataface/ai-platform "
         "(CODEOWNERS line 15)\n"
-        "- `prompts/sql/generate.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
-        "- `prompts/sql/repair.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
+        "- prompts/sql/generate.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
+        "- prompts/sql/repair.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
         "\n"
         "</details>\n"
     )
@@ -715,7 +743,7 @@ REQUEST_CASES: list[
     ),
     (
         "a-team-of-only-the-author-is-not-asked",
-        POLICIES,
+        GITHUB_TEAMS,
         snapshot(
             pull("prompts/x.md", author="lena-fischer"),
             team_members={"dataface/prompt-eng": ("lena-fischer",)},
@@ -814,11 +842,11 @@ def test_prs_that_cannot_be_judged_are_skipped(pr: PullRequest) -> None:
 
 def test_team_members_from_owners_yaml_are_noted() -> None:
     plan = plan_ownership(POLICIES, snapshot(pull(AI), pull(AI, number=202)), T)
-    assert plan.notes == ("members of @dataface/ai-platform taken from owners.yaml",)
+    assert plan.notes == ("members of @dataface/ai-platform taken from policies/owners.yaml",)
+    # Both PRs have the same head: one check on the commit, one request on each PR.
     assert [a.kind for a in plan.actions] == [
         "UpsertCheckRun",
         "RequestReviewers",
-        "UpsertCheckRun",
         "RequestReviewers",
     ]
 
