@@ -95,7 +95,16 @@ def _emit(
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and cross-check every policy file."""
+    from automation.protection import protection_gaps
+
     policies = _policies(args)
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    gaps = protection_gaps(policies, directory)
+    for gap in gaps:
+        print(gap, file=sys.stderr)
+    if gaps:
+        print(f"{len(gaps)} unprotected path(s): the owner-approval check does not guard them")
+        return EXIT_FAILED
     print(f"{policies.source}: {len(_policy_names())} policy files are valid")
     return EXIT_OK
 

@@ -105,6 +105,15 @@ def _line_map(text: str) -> tuple[dict[Loc, int], list[tuple[int, str]]]:
     return lines, duplicates
 
 
+def field_lines(text: str) -> Callable[[Loc], int]:
+    """The 1-based line of a field path in a policy file's text (1 when it cannot tell)."""
+    try:
+        lines, _ = _line_map(text)
+    except yaml.YAMLError:
+        lines = {}
+    return lambda loc: _line_for(lines, loc)
+
+
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
