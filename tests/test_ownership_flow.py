@@ -356,3 +356,25 @@ def test_a_check_run_of_another_app_is_not_taken_for_ours(flow: Flow) -> None:
 
     assert flow.github.count("PATCH") == 0
     assert flow.posted_check()["conclusion"] == "success"
+
+
+# --------------------------------------------------------------------------- latest push
+
+
+def test_an_owner_cannot_approve_the_push_they_made(flow: Flow) -> None:
+    """prompts/ is sensitive: the latest push needs an approval from someone who did not
+    push it (GitHub's rule), and lena-fischer committed the head herself."""
+    flow.pulls_of_head([flow.pull(flow.number)])
+    flow.pr_reads(flow.number, ["prompts/sql/generate.md"], [("lena-fischer", "APPROVED")])
+    flow.check_runs()
+    flow.codeowners(flow.base)
+    flow.team("prompt-eng", ["lena-fischer", "maya-chen"])
+    flow.head_commit(flow.author, committer="lena-fischer")
+    flow.writes_ok()
+
+    assert flow.run() == 0
+
+    check = flow.posted_check()
+    assert check["conclusion"] == "failure"
+    assert "@lena-fischer (authored or committed the latest push)" in check["output"]["summary"]
+    assert flow.github.count("GET", f"/commits/{flow.head}") == 1 + 1 + 1  # pulls, runs, it

@@ -862,3 +862,59 @@ def test_example_snapshot_plan() -> None:
         "check 'owner-approval' on 9e8d7c6: failure (Changes requested by owners: operating-model)",
     ]
     assert plan_ownership(POLICIES, simulate(snap, plan), T).actions == ()
+
+
+# --------------------------------------------------------------------------- the latest push
+
+LAST_PUSH = dataclasses.replace(
+    SHIPPED, ownership=SHIPPED.ownership.model_copy(update={"team_source": "policy"})
+)
+
+
+def test_the_latest_push_rule_is_on_for_sensitive_areas_by_default() -> None:
+    assert all(
+        SHIPPED.ownership.last_push_approval(g, SHIPPED) for g in SHIPPED.ownership.protected
+    )
+    chat = ProtectedPath(name="chat", paths=("apps/chat/",))  # cloud-chat: not sensitive
+    assert not SHIPPED.ownership.last_push_approval(chat, SHIPPED)
+    off = ProtectedPath(name="ai", paths=("dataface/ai/",), last_push_approval=False)
+    assert not SHIPPED.ownership.last_push_approval(off, SHIPPED)
+
+
+@pytest.mark.parametrize(
+    ("pushers", "conclusion", "missing"),
+    [
+        (("tomas-silva",), "success", "nothing"),
+        (
+            ("tomas-silva", "dev-patel"),
+            "failure",
+            f"{NEED_AI}; the latest push must be approved by someone who did not push it; "
+            "not counted: @dev-patel (authored or committed the latest push)",
+        ),
+        (
+            None,
+            "failure",
+            f"{NEED_AI}; the latest push must be approved by someone who did not push it; "
+            "not counted: @dev-patel (who pushed the latest commit is unknown)",
+        ),
+    ],
+    ids=["approved-by-someone-else", "approved-by-its-pusher", "pusher-not-read"],
+)
+def test_the_latest_push_needs_someone_who_did_not_push_it(
+    pushers: tuple[str, ...] | None, conclusion: str, missing: str
+) -> None:
+    snap = snapshot(pull(AI, reviews=(review("dev-patel"),), head_pushers=pushers))
+    check = check_of(plan_ownership(LAST_PUSH, snap, T).actions)
+    assert check.conclusion == conclusion
+    assert table(check.summary)[0][3] == missing
+
+
+def test_the_pusher_is_read_only_when_an_approval_depends_on_it() -> None:
+    from automation.planners.ownership import reads_needed
+
+    approved = snapshot(pull(AI, reviews=(review("dev-patel"),), events=None))
+    assert reads_needed(LAST_PUSH, approved) == {201: frozenset({"pushers"})}
+    # Nobody approved: the owners will be asked, so only the request history is needed.
+    unreviewed = snapshot(pull(AI, events=None))
+    assert reads_needed(LAST_PUSH, unreviewed) == {201: frozenset({"events"})}
+    assert reads_needed(POLICIES, snapshot(pull(AI, reviews=(review("dev-patel"),)))) == {}
