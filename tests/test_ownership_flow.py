@@ -378,3 +378,73 @@ def test_an_owner_cannot_approve_the_push_they_made(flow: Flow) -> None:
     assert check["conclusion"] == "failure"
     assert "@lena-fischer (authored or committed the latest push)" in check["output"]["summary"]
     assert flow.github.count("GET", f"/commits/{flow.head}") == 1 + 1 + 1  # pulls, runs, it
+
+
+# --------------------------------------------------------------------------- request floor
+
+TYPICAL_FILES = [
+    *(f"dataface/ai/tools/t{i}.py" for i in range(5)),
+    *(f"prompts/sql/p{i}.md" for i in range(3)),
+    "README.md",
+    "dataface/core/sql.py",
+]
+
+
+def _typical(flow: Flow, policy_copy: Path, run: dict[str, Any]) -> None:
+    """10 files, 2 reviews, 2 protected groups; members from owners.yaml (GITHUB_TOKEN)."""
+    path = policy_copy / "ownership.yaml"
+    path.write_text(path.read_text().replace("team_source: github", "team_source: policy"))
+    shutil.copy(ROOT / "CODEOWNERS", policy_copy.parent / "CODEOWNERS")
+    flow.policies = policy_copy
+    flow.pulls_of_head([flow.pull(flow.number)])
+    flow.pr_reads(
+        flow.number, TYPICAL_FILES, [("dev-patel", "APPROVED"), ("lena-fischer", "APPROVED")]
+    )
+    flow.check_runs([run])
+    flow.head_commit(flow.author)
+    flow.github.patch(f"{flow.api}/check-runs/{run['id']}", json=run)
+
+
+def _our_run(flow: Flow, output: dict[str, str], conclusion: str) -> dict[str, Any]:
+    run = checker.check_run_json(
+        41,
+        repo=flow.repo,
+        name="owner-approval",
+        head_sha=flow.head,
+        status="completed",
+        conclusion=conclusion,
+        output={**checker.check_run_json(41)["output"], **output},
+    )
+    run["app"] = {**run["app"], "id": 15368, "slug": "github-actions"}
+    return run
+
+
+def test_the_typical_pr_stays_at_the_request_floor(
+    github: GitHubMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy_copy: Path
+) -> None:
+    """The README lists these requests; a new one must be argued for there."""
+    flow = Flow(github, tmp_path, monkeypatch)
+    _typical(flow, policy_copy, _our_run(flow, {"title": "Owner approval needed"}, "failure"))
+
+    assert flow.run() == 0
+
+    review_event = [(c.request.method, c.request.url) for c in github.calls]
+    (update,) = github.json_bodies("PATCH")
+    assert update["conclusion"] == "success"
+    api = f"{checker.API_URL}{flow.api}"
+    assert [(m, u.split("?")[0]) for m, u in review_event] == [
+        ("GET", f"{api}/commits/{flow.head}/pulls"),
+        ("GET", f"{api}/pulls/{flow.number}/files"),
+        ("GET", f"{api}/pulls/{flow.number}/reviews"),
+        ("GET", f"{api}/commits/{flow.head}/check-runs"),
+        ("GET", f"{api}/commits/{flow.head}"),
+        ("PATCH", f"{api}/check-runs/41"),
+    ]
+
+    # The same event again, with the check already saying so: reads only, no write.
+    github.reset()
+    flow.github = github
+    _typical(flow, policy_copy, _our_run(flow, update["output"], "success"))
+    assert flow.run() == 0
+    assert github.count() == 5
+    assert github.writes() == []
