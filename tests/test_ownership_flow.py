@@ -275,8 +275,14 @@ def test_a_team_roster_github_will_not_show_fails_closed(flow: Flow) -> None:
     assert "team_source: policy" in summary  # how to opt in, said where it is read
 
 
-def test_a_removed_team_member_cannot_approve(flow: Flow) -> None:
+def test_a_removed_team_member_cannot_approve(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:
     """GitHub's roster wins over owners.yaml, and the summary says where it came from."""
+    from automation import codeowners
+
+    parsed: list[str] = []
+    real_parse = codeowners.parse
+    monkeypatch.setattr(codeowners, "parse", lambda text: parsed.append(text) or real_parse(text))
+    codeowners.parse_cached.cache_clear()
     flow.pulls_of_head([flow.pull(flow.number)])
     flow.pr_reads(flow.number, ["prompts/sql/generate.md"], [("lena-fischer", "APPROVED")])
     flow.check_runs()
@@ -290,6 +296,9 @@ def test_a_removed_team_member_cannot_approve(flow: Flow) -> None:
     assert check["conclusion"] == "failure"
     assert "@lena-fischer (not an owner)" in check["output"]["summary"]
     assert "read from GitHub" in check["output"]["summary"]
+    # Once per run, for the collector and the planner (loading the policies parses the
+    # CODEOWNERS they generate, a different text).
+    assert parsed.count(CODEOWNERS) == 1
 
 
 def test_team_source_policy_is_an_explicit_choice_the_summary_names(
