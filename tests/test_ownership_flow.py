@@ -457,3 +457,13 @@ def test_the_typical_pr_stays_at_the_request_floor(
     assert flow.run() == 0
     assert github.count() == 5
     assert github.writes() == []
+
+
+def test_a_malformed_checkout_sha_is_one_clear_line(
+    flow: Flow, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert flow.run(("DATAFACE_OPS_CHECKOUT_SHA", "main")) == 2
+    err = capsys.readouterr().err
+    assert "DATAFACE_OPS_CHECKOUT_SHA must be a 40-hex commit sha, got 'main'" in err
+    assert "Traceback" not in err
+    assert flow.github.count() == 0

@@ -918,3 +918,49 @@ def test_the_pusher_is_read_only_when_an_approval_depends_on_it() -> None:
     unreviewed = snapshot(pull(AI, events=None))
     assert reads_needed(LAST_PUSH, unreviewed) == {201: frozenset({"events"})}
     assert reads_needed(POLICIES, snapshot(pull(AI, reviews=(review("dev-patel"),)))) == {}
+
+
+# --------------------------------------------------------------------------- one commit
+
+
+def test_the_commit_shows_the_worst_pr_each_graded_by_its_own_base() -> None:
+    """#301 into main still needs prompts' owners; #302 (same head) into a branch whose
+    policies protect nothing of it passes: the commit's check is #301's failure."""
+    from automation.snapshot.models import PolicyFiles
+
+    lax = {p.name: p.read_text() for p in (ROOT / "policies").glob("*.yaml")}
+    lax["ownership.yaml"] = lax["ownership.yaml"].replace(
+        'paths: ["prompts/"]', 'paths: ["apps/chat/"]'
+    )
+    other = "d" * 40
+    snap = snapshot(
+        pull(PROMPT, number=301, title="Into main"),
+        pull(PROMPT, number=302, title="Into *lax*", base_sha=other, base_ref="lax"),
+        base_policies=(PolicyFiles(ref=other, files=lax),),
+    )
+    snap = snap.model_copy(
+        update={"codeowners": (*snap.codeowners, CodeownersFile(ref=other, path=None))}
+    )
+    check = check_of(plan_ownership(POLICIES, snap, T).actions)
+    assert (check.conclusion, check.title) == ("failure", "#301: Owner approval needed: prompts")
+    assert "| #302 Into \\*lax\\* | lax | failure |" not in check.summary
+    assert "| #301 Into main | main | failure | Owner approval needed: prompts |" in check.summary
+    assert "| #302 Into \\*lax\\* | lax | success | No protected path touched |" in check.summary
+
+
+def test_unusable_policies_at_another_base_fail_closed() -> None:
+    from automation.snapshot.models import PolicyFiles
+
+    other = "d" * 40
+    broken = PolicyFiles(ref=other, files={"owners.yaml": "people: [", "ownership.yaml": None})
+    snap = snapshot(
+        pull("README.md", number=301),
+        pull("README.md", number=302, base_sha=other, base_ref="lax"),
+        base_policies=(broken,),
+    )
+    check = check_of(plan_ownership(POLICIES, snap, T).actions)
+    assert (check.conclusion, check.title) == (
+        "failure",
+        "#302: Policies of the base branch are unusable",
+    )
+    assert "could not be used: they are not valid: policies/" in check.summary
