@@ -269,11 +269,17 @@ def _ownership_run(args: argparse.Namespace, event: Event) -> AbstractContextMan
         raise UsageError(f"DATAFACE_OPS_CHECKOUT_SHA must be a 40-hex commit sha, got {sha!r}")
     directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
     subject = event.payload.get("pull_request")
+    pushed = None
+    if isinstance(subject, Mapping) and event.action == "synchronize" and event.sender:
+        head = subject.get("head")
+        if isinstance(head, Mapping) and isinstance(head.get("sha"), str):
+            pushed = (str(head["sha"]), event.sender)  # a push's sender is its pusher
     return ownership_run(
         OwnershipRun(
             event_pulls=(dict(subject),) if isinstance(subject, Mapping) else (),
             checkout_sha=sha,
             checkout_root=directory.resolve().parent if sha else None,
+            pushed=pushed,
         )
     )
 

@@ -14,6 +14,7 @@ from github import (
     GithubException,
     RateLimitExceededException,
 )
+from github.GithubObject import NotSet, _NotSetType
 from github.Repository import Repository
 
 from automation.logs import log_context
@@ -160,10 +161,15 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
         "summary": action.summary[:65535],
     }
     replaced = ""
+    # NotSet leaves the field out of the request body (PyGithub's marker for "not given").
+    external_id: str | _NotSetType = NotSet if action.external_id is None else action.external_id
     if action.check_run_id is not None:
         try:
             repo.get_check_run(action.check_run_id).edit(
-                status="completed", conclusion=action.conclusion, output=output
+                status="completed",
+                conclusion=action.conclusion,
+                output=output,
+                external_id=external_id,
             )
             return ""
         except GithubException as exc:
@@ -188,6 +194,7 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
                     status="completed",
                     conclusion=action.conclusion,
                     output=output,
+                    external_id=external_id,
                 ).id
             ),
             find,

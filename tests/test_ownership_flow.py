@@ -385,7 +385,7 @@ def test_an_owner_cannot_approve_the_push_they_made(flow: Flow) -> None:
 
     check = flow.posted_check()
     assert check["conclusion"] == "failure"
-    assert "@lena-fischer (authored or committed the latest push)" in check["output"]["summary"]
+    assert "@lena-fischer (made the latest push)" in check["output"]["summary"]
     assert flow.github.count("GET", f"/commits/{flow.head}") == 1 + 1 + 1  # pulls, runs, it
 
 
@@ -414,7 +414,9 @@ def _typical(flow: Flow, policy_copy: Path, run: dict[str, Any]) -> None:
     flow.github.patch(f"{flow.api}/check-runs/{run['id']}", json=run)
 
 
-def _our_run(flow: Flow, output: dict[str, str], conclusion: str) -> dict[str, Any]:
+def _our_run(
+    flow: Flow, output: dict[str, str], conclusion: str, external_id: str | None = None
+) -> dict[str, Any]:
     run = checker.check_run_json(
         41,
         repo=flow.repo,
@@ -423,6 +425,7 @@ def _our_run(flow: Flow, output: dict[str, str], conclusion: str) -> dict[str, A
         status="completed",
         conclusion=conclusion,
         output={**checker.check_run_json(41)["output"], **output},
+        external_id=external_id,
     )
     run["app"] = {**run["app"], "id": 15368, "slug": "github-actions"}
     return run
@@ -437,26 +440,64 @@ def test_the_typical_pr_stays_at_the_request_floor(
 
     assert flow.run() == 0
 
-    review_event = [(c.request.method, c.request.url) for c in github.calls]
+    first = [(c.request.method, (c.request.url or "").split("?")[0]) for c in github.calls]
     (update,) = github.json_bodies("PATCH")
     assert update["conclusion"] == "success"
+    # Who pushed the head rides on our run, for the next run.
+    assert update["external_id"] == f"dataface-ops:pushers={flow.author},web-flow"
     api = f"{checker.API_URL}{flow.api}"
-    assert [(m, u.split("?")[0]) for m, u in review_event] == [
+    reads = [
         ("GET", f"{api}/commits/{flow.head}/pulls"),
         ("GET", f"{api}/pulls/{flow.number}/files"),
         ("GET", f"{api}/pulls/{flow.number}/reviews"),
         ("GET", f"{api}/commits/{flow.head}/check-runs"),
+    ]
+    assert first == [
+        *reads,
         ("GET", f"{api}/commits/{flow.head}"),
         ("PATCH", f"{api}/check-runs/41"),
     ]
 
-    # The same event again, with the check already saying so: reads only, no write.
+    # A review event whose verdict changes, the pusher already on our run: 4 reads, 1 write.
     github.reset()
-    flow.github = github
-    _typical(flow, policy_copy, _our_run(flow, update["output"], "success"))
+    stale = _our_run(flow, {"title": "Owner approval needed"}, "failure", update["external_id"])
+    _typical(flow, policy_copy, stale)
     assert flow.run() == 0
-    assert github.count() == 5
+    assert [(c.request.method, (c.request.url or "").split("?")[0]) for c in github.calls] == [
+        *reads,
+        ("PATCH", f"{api}/check-runs/41"),
+    ]
+
+    # The same event again, the check already saying so: 4 reads, no write.
+    github.reset()
+    _typical(flow, policy_copy, _our_run(flow, update["output"], "success", update["external_id"]))
+    assert flow.run() == 0
+    assert github.count() == 4
     assert github.writes() == []
+
+
+def test_a_push_event_names_its_pusher(
+    github: GitHubMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On `synchronize` the sender pushed the head: no commit read, and their own approval of
+    it does not count."""
+    flow = Flow(github, tmp_path, monkeypatch, event="pull_request.synchronize")
+    flow.payload["sender"] = checker.user_json("lena-fischer")
+    flow.pulls_of_head([flow.pull(flow.number)])
+    flow.pr_reads(flow.number, ["prompts/sql/generate.md"], [("lena-fischer", "APPROVED")])
+    flow.check_runs()
+    flow.codeowners(flow.base)
+    flow.team("prompt-eng", ["lena-fischer", "maya-chen"])
+    flow.writes_ok()
+    monkeypatch.setattr(flow, "event", "pull_request_target.synchronize")
+
+    assert flow.run() == 0
+
+    check = flow.posted_check()
+    assert check["conclusion"] == "failure"
+    assert "@lena-fischer (made the latest push)" in check["output"]["summary"]
+    assert check["external_id"] == "dataface-ops:pushers=lena-fischer"
+    assert github.count("GET", f"/commits/{flow.head}") == 2  # its pulls and check runs only
 
 
 def test_a_malformed_checkout_sha_is_one_clear_line(

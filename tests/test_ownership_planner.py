@@ -889,7 +889,7 @@ def test_the_latest_push_rule_is_on_for_sensitive_areas_by_default() -> None:
             ("tomas-silva", "dev-patel"),
             "failure",
             f"{NEED_AI}; the latest push must be approved by someone who did not push it; "
-            "not counted: @dev-patel (authored or committed the latest push)",
+            "not counted: @dev-patel (made the latest push)",
         ),
         (
             None,

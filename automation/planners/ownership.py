@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     )
 
 FEATURE = "ownership"
+PUSHERS_MARK = "dataface-ops:pushers="
+
+
+def pushers_id(pushers: Iterable[str]) -> str:
+    """The check run's external_id recording who pushed its head commit."""
+    return PUSHERS_MARK + ",".join(sorted(set(pushers), key=str.casefold))
+
+
 # GitHub's "list pull request files" answers at most 3,000 files; past that a check cannot
 # see every changed path, so it fails closed.
 MAX_LISTED_FILES = 3000
@@ -261,9 +269,7 @@ def _evaluate_row(
             parts.append("the latest push must be approved by someone who did not push it")
     if parts:
         uncounted = [f"@{login} (approved an older commit)" for login in sorted(stale, key=_cf)]
-        uncounted += [
-            f"@{login} (authored or committed the latest push)" for login in sorted(pushed, key=_cf)
-        ]
+        uncounted += [f"@{login} (made the latest push)" for login in sorted(pushed, key=_cf)]
         uncounted += [
             f"@{login} (who pushed the latest commit is unknown)"
             for login in sorted(unconfirmed, key=_cf)
@@ -605,12 +611,20 @@ def plan_ownership(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> 
             notes.extend(verdict.notes)
         conclusion, title, summary = _commit_verdict(graded)
         current = _existing_run(snapshot, policy.check_name, head_sha)
-        if current is None or (
-            current.status,
-            current.conclusion,
-            current.title,
-            current.summary,
-        ) != ("completed", conclusion, title, summary):
+        # Who pushed the head rides on our run, so the next run need not read the commit.
+        pushers = next((p.head_pushers for p in prs if p.head_pushers is not None), None)
+        external_id = None if pushers is None else pushers_id(pushers)
+        if (
+            current is None
+            or (
+                current.status,
+                current.conclusion,
+                current.title,
+                current.summary,
+            )
+            != ("completed", conclusion, title, summary)
+            or (external_id is not None and current.external_id != external_id)
+        ):
             numbers = ", ".join(f"#{p.number}" for p in prs)
             actions.append(
                 UpsertCheckRun(
@@ -621,6 +635,7 @@ def plan_ownership(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> 
                     title=title,
                     summary=summary,
                     check_run_id=None if current is None else current.id,
+                    external_id=external_id,
                 )
             )
         for pr, verdict in graded:

@@ -129,6 +129,7 @@ class CheckRun(Frozen):
     # The GitHub App that made the run: only our own app's runs are ours to trust or edit.
     app_id: int | None = None
     app_slug: str | None = None
+    external_id: str | None = None
 
 
 class Release(Frozen):

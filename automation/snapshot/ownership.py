@@ -19,6 +19,7 @@ import binascii
 import collections
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,6 +71,8 @@ class OwnershipRun:
     # The commit the run's policies (and this working tree) were checked out at, if known.
     checkout_sha: str | None = None
     checkout_root: Path | None = None
+    # (head sha, login) when the event was a push to a PR (`synchronize`): who pushed it.
+    pushed: tuple[str, str] | None = None
 
 
 _RUN: ContextVar[OwnershipRun] = ContextVar("ownership_run", default=OwnershipRun())  # noqa: B039
@@ -407,6 +410,12 @@ def collect_ownership(
         # GET /repos/{owner}/{repo}/commits/{ref}/check-runs?check_name=
         listed_runs = repo.get_commit(sha).get_check_runs(check_name=policies.ownership.check_name)
         runs.extend(check_run_from_json(r) for r in raws(listed_runs))
+    pulls = [
+        p.model_copy(update={"head_pushers": found})
+        if (found := _known_pushers(p.head_sha, runs, run, own_id, own_slug)) is not None
+        else p
+        for p in pulls
+    ]
     snapshot = Snapshot(
         repo=repo.full_name,
         default_branch=str(raw(repo).get("default_branch") or "main"),
@@ -422,6 +431,31 @@ def collect_ownership(
         subjects=numbers,
     )
     return _read_what_the_plan_needs(repo, policies, snapshot)
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?")
+# The prefix of the external_id the planner gives our check run (planners/ownership.py).
+PUSHERS_MARK = "dataface-ops:pushers="
+
+
+def _known_pushers(
+    sha: str, runs: list[CheckRun], run: OwnershipRun, own_id: int | None, own_slug: str | None
+) -> tuple[str, ...] | None:
+    """Who pushed the head, without a request: the push event itself, or our own last run."""
+    if run.pushed is not None and run.pushed[0] == sha:
+        return (run.pushed[1],)  # a `synchronize` event's sender is the pusher
+    ours = [
+        r
+        for r in runs
+        if r.head_sha == sha
+        and (r.app_id == own_id if own_id is not None else r.app_slug == own_slug)
+        and (r.external_id or "").startswith(PUSHERS_MARK)
+    ]
+    if not ours:
+        return None
+    recorded = max(ours, key=lambda r: r.id).external_id or ""
+    logins = tuple(x for x in recorded.removeprefix(PUSHERS_MARK).split(",") if x)
+    return logins if logins and all(_LOGIN.fullmatch(x) for x in logins) else None
 
 
 def _read_what_the_plan_needs(repo: Repository, policies: Policies, snapshot: Snapshot) -> Snapshot:
