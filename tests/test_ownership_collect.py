@@ -366,3 +366,25 @@ def test_unreadable_codeowners_fails_closed(github: GitHubMock) -> None:
         "reading .github/CODEOWNERS failed: RetryError",
     )
     assert github.count() == 3  # the client retried twice (pacing off), then gave up
+
+
+def test_our_app_is_the_installations_app_or_github_actions() -> None:
+    """Only our own app's check runs are ours: the App's id, or GITHUB_TOKEN's Actions app."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from automation.snapshot.ownership import own_app
+
+    assert own_app(repo()) == (None, "github-actions")
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    settings = Settings(repo=REPO, app_id="4242", app_private_key=pem, installation_id=2)
+    app_repo = make_github(settings).get_repo(REPO)  # lazy: no request
+    assert own_app(app_repo) == (4242, None)

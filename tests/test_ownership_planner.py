@@ -964,3 +964,27 @@ def test_unusable_policies_at_another_base_fail_closed() -> None:
         "#302: Policies of the base branch are unusable",
     )
     assert "could not be used: they are not valid: policies/" in check.summary
+
+
+def test_a_run_of_another_app_is_neither_trusted_nor_edited() -> None:
+    """Identical to what we would post, but made by another app: post our own."""
+    snap = snapshot(pull("README.md"), own_app_id=7)
+    (ours,) = plan_ownership(POLICIES, snap, T).actions
+    assert isinstance(ours, UpsertCheckRun)
+    theirs = CheckRun(
+        id=5,
+        name="owner-approval",
+        head_sha=HEAD,
+        conclusion="success",
+        title=ours.title,
+        summary=ours.summary,
+        app_id=8,
+    )
+    (again,) = plan_ownership(
+        POLICIES, snap.model_copy(update={"check_runs": (theirs,)}), T
+    ).actions
+    assert isinstance(again, UpsertCheckRun) and again.check_run_id is None
+    mine = theirs.model_copy(update={"app_id": 7})
+    assert (
+        plan_ownership(POLICIES, snap.model_copy(update={"check_runs": (mine,)}), T).actions == ()
+    )
