@@ -181,8 +181,16 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
             replaced = "the existing run belongs to another app: created our own; "
 
     def find() -> int | None:
+        from automation.snapshot.collect import raw
+        from automation.snapshot.ownership import own_app
+
+        # Only a run of our own app is the one we created: anyone with checks: write can
+        # post a run of the same name.
+        own_id, own_slug = own_app(repo)
         for run in repo.get_commit(action.head_sha).get_check_runs(check_name=action.name):
-            return int(run.id)
+            app = raw(run).get("app") or {}  # the listed JSON: no GET per run
+            if (app.get("id") == own_id) if own_id is not None else app.get("slug") == own_slug:
+                return int(run.id)
         return None
 
     try:
