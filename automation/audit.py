@@ -17,6 +17,7 @@ class Finding:
     kind: str
     where: str
     message: str
+    file: str = ""  # file:line, for a finding outside the policy files' fields
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def render_audit(report: AuditReport) -> str:
     if not report.findings:
         lines.append("None.")
     for finding in report.findings:
-        lines.append(f"- [{finding.kind}] policies/{finding.where}: {finding.message}")
+        where = finding.file or f"policies/{finding.where}"
+        lines.append(f"- [{finding.kind}] {where}: {finding.message}")
     for note in report.notes:
         lines += ["", f"Note: {note}"]
     return "\n".join(lines) + "\n"

@@ -11,7 +11,8 @@ import datetime as dt
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,8 +21,10 @@ from automation.errors import UsageError
 if TYPE_CHECKING:
     from github.Repository import Repository
 
+    from automation.events import Event
     from automation.plan import Plan, Report
     from automation.policy.loader import Policies, PolicyProblem
+    from automation.protection import Gap
     from automation.settings import Settings
 
 EXIT_OK = 0
@@ -127,6 +130,7 @@ def _step_outputs(plans: Sequence[Plan], report: Report) -> str:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Load and cross-check every policy file."""
     from automation.policy.loader import PolicyError
+    from automation.protection import protection_gaps
 
     try:
         policies = _policies(args)
@@ -134,29 +138,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.format == "text":
             raise  # one line per problem on stderr, as every command reports them
         _annotate(exc)
-        print(_validation_document(args.format, None, exc.problems), end="")
+        print(_validation_document(args.format, None, exc.problems, []), end="")
         return EXIT_BAD_INPUT
-    files = _policy_names()
-    if args.format == "text":
-        print(f"{policies.source}: {len(files)} policy files are valid")
-    else:
-        print(_validation_document(args.format, str(policies.source), []), end="")
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    gaps = protection_gaps(policies, directory)
+    if args.format != "text":
+        print(_validation_document(args.format, str(policies.source), [], gaps), end="")
+        return EXIT_FAILED if gaps else EXIT_OK
+    for gap in gaps:
+        print(gap, file=sys.stderr)
+    if gaps:
+        print(f"{len(gaps)} unprotected path(s): the owner-approval check does not guard them")
+        return EXIT_FAILED
+    print(f"{policies.source}: {len(_policy_names())} policy files are valid")
     return EXIT_OK
 
 
-def _validation_document(fmt: str, source: str | None, problems: Sequence[PolicyProblem]) -> str:
+def _validation_document(
+    fmt: str, source: str | None, problems: Sequence[PolicyProblem], gaps: Sequence[Gap]
+) -> str:
     """`validate` as Markdown or as the JSON document of docs/output.schema.json."""
     import dataclasses
     import json
 
     if fmt == "json":
-        listed = [dataclasses.asdict(p) for p in problems]
-        data = {"valid": not problems, "source": source, "problems": listed}
+        data = {
+            "valid": not problems,
+            "source": source,
+            "problems": [dataclasses.asdict(p) for p in problems],
+            "unprotected": [dataclasses.asdict(g) for g in gaps],
+        }
         return json.dumps(data, indent=2) + "\n"
-    if not problems:
+    if not problems and not gaps:
         return f"### Policies\n\n{source}: every policy file is valid.\n"
-    lines = [f"- `{p}`" for p in problems]
-    return "### Policies\n\n" + "\n".join(lines) + f"\n\n{len(problems)} problem(s).\n"
+    lines = [f"- `{p}`" for p in problems] + [f"- unprotected: `{g}`" for g in gaps]
+    count = f"{len(problems)} problem(s), {len(gaps)} unprotected path(s)."
+    return "### Policies\n\n" + "\n".join(lines) + f"\n\n{count}\n"
 
 
 def _workflow_command_escape(text: str) -> str:
@@ -306,17 +323,49 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"the event is for {event.repo}, but the run is for {settings.repo}")
     policies = _policies(args)
     repo = _repository(settings)
-    report = engine.run_live(
-        repo,
-        policies,
-        chosen.features,
-        chosen.numbers,
-        _now(args),
-        dry_run=settings.dry_run,
-        max_writes=settings.max_writes,
-    )
+    with _ownership_run(args, event):
+        report = engine.run_live(
+            repo,
+            policies,
+            chosen.features,
+            chosen.numbers,
+            _now(args),
+            dry_run=settings.dry_run,
+            max_writes=settings.max_writes,
+        )
     _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _ownership_run(args: argparse.Namespace, event: Event) -> AbstractContextManager[None]:
+    """Tell the ownership collector what the event and the base checkout already hold.
+
+    The payload's PR need not be read again, and the checkout (the action sets
+    DATAFACE_OPS_CHECKOUT_SHA to the commit it holds) serves CODEOWNERS and the policies for
+    every PR whose base is that commit.
+    """
+    import re
+
+    from automation.snapshot.ownership import OwnershipRun, ownership_run
+
+    sha = os.environ.get("DATAFACE_OPS_CHECKOUT_SHA", "").strip() or None
+    if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", sha):
+        raise UsageError(f"DATAFACE_OPS_CHECKOUT_SHA must be a 40-hex commit sha, got {sha!r}")
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    subject = event.payload.get("pull_request")
+    pushed = None
+    if isinstance(subject, Mapping) and event.action == "synchronize" and event.sender:
+        head = subject.get("head")
+        if isinstance(head, Mapping) and isinstance(head.get("sha"), str):
+            pushed = (str(head["sha"]), event.sender)  # a push's sender is its pusher
+    return ownership_run(
+        OwnershipRun(
+            event_pulls=(dict(subject),) if isinstance(subject, Mapping) else (),
+            checkout_sha=sha,
+            checkout_root=directory.resolve().parent if sha else None,
+            pushed=pushed,
+        )
+    )
 
 
 def cmd_snapshot_export(args: argparse.Namespace) -> int:

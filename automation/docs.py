@@ -247,6 +247,10 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "stale": policies.stale,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
+        "last_push": {
+            g.name: policies.ownership.last_push_approval(g, policies)
+            for g in policies.ownership.protected
+        },
         "trains": trains(policies, anchor),
         "signoffs": signoffs(policies),
         "expand": policies.owners.expand,

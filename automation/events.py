@@ -200,6 +200,23 @@ class Event:
         return number if type(number) is int and number > 0 else None
 
     @property
+    def serial_key(self) -> str | None:
+        """What runs for this event must not overlap on (None: nothing in particular).
+
+        A pull request event keys on the PR's head commit, not its number: the owner-approval
+        check belongs to the commit, and several PRs can share one head, so their runs must
+        take turns. Other events key on the issue or PR number.
+        """
+        repo = (self.repo or "").lower()
+        subject = self.subject
+        if self.name.startswith("pull_request") and subject is not None:
+            head = subject.get("head")
+            if isinstance(head, Mapping) and isinstance(head.get("sha"), str) and head["sha"]:
+                return f"{repo}@{head['sha']}"
+        number = self.number
+        return f"{repo}#{number}" if number is not None else None
+
+    @property
     def inputs(self) -> Mapping[str, Any]:
         """workflow_dispatch inputs (empty for other events)."""
         inputs = self.payload.get("inputs")

@@ -14,6 +14,7 @@ from github import (
     GithubException,
     RateLimitExceededException,
 )
+from github.GithubObject import NotSet, _NotSetType
 from github.Repository import Repository
 
 from automation.logs import log_context
@@ -160,10 +161,15 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
         "summary": action.summary[:65535],
     }
     replaced = ""
+    # NotSet leaves the field out of the request body (PyGithub's marker for "not given").
+    external_id: str | _NotSetType = NotSet if action.external_id is None else action.external_id
     if action.check_run_id is not None:
         try:
             repo.get_check_run(action.check_run_id).edit(
-                status="completed", conclusion=action.conclusion, output=output
+                status="completed",
+                conclusion=action.conclusion,
+                output=output,
+                external_id=external_id,
             )
             return ""
         except GithubException as exc:
@@ -175,8 +181,16 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
             replaced = "the existing run belongs to another app: created our own; "
 
     def find() -> int | None:
+        from automation.snapshot.collect import raw
+        from automation.snapshot.ownership import own_app
+
+        # Only a run of our own app is the one we created: anyone with checks: write can
+        # post a run of the same name.
+        own_id, own_slug = own_app(repo)
         for run in repo.get_commit(action.head_sha).get_check_runs(check_name=action.name):
-            return int(run.id)
+            app = raw(run).get("app") or {}  # the listed JSON: no GET per run
+            if (app.get("id") == own_id) if own_id is not None else app.get("slug") == own_slug:
+                return int(run.id)
         return None
 
     try:
@@ -188,6 +202,7 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
                     status="completed",
                     conclusion=action.conclusion,
                     output=output,
+                    external_id=external_id,
                 ).id
             ),
             find,

@@ -128,6 +128,8 @@ class UpsertCheckRun(Action):
     title: str
     summary: str
     check_run_id: int | None = None
+    # Kept on the run for the next run to read back (owner approval: who pushed the head).
+    external_id: str | None = None
 
     def describe(self) -> str:
         return f"check '{self.name}' on {self.head_sha[:7]}: {self.conclusion} ({self.title})"
@@ -386,12 +388,12 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             conclusion=action.conclusion,
             title=action.title,
             summary=action.summary,
+            external_id=action.external_id,
+            app_id=snapshot.own_app_id,
+            app_slug=snapshot.own_app_slug,
         )
-        others = tuple(
-            c
-            for c in snapshot.check_runs
-            if not (c.name == action.name and c.head_sha == action.head_sha)
-        )
+        # Only the run edited is replaced: another app's run of the same name stays.
+        others = tuple(c for c in snapshot.check_runs if c.id != run.id)
         return snapshot.model_copy(update={"check_runs": (*others, run)})
     if isinstance(action, SetCommitStatus):
         return snapshot  # statuses are a fallback the planners never read back

@@ -1,6 +1,8 @@
-"""Time matching 3,000 changed paths against a 3,000-rule CODEOWNERS file.
+"""Time parsing a 3,000-rule CODEOWNERS file and matching 3,000 changed paths against it.
 
-Run on demand: python benchmarks/bench_codeowners.py
+Run on demand: python benchmarks/bench_codeowners.py  (--fast skips the winner cross-check)
+Targets: parse under 15 ms, match under 10 ms (best of 5, on a quiet machine), and the same
+winner for every path as a plain last-match scan of each pattern's full regex.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from automation import codeowners
 from automation.codeowners import compile_pattern, parse
 
 N_RULES = 3000
 N_PATHS = 3000
+ROUNDS = 15  # best of: the dev box is shared, and a single run measures its neighbours
 EXTS = ["py", "md", "ts", "tsx", "js", "sql", "yml", "json", "txt", "go"]
 
 
@@ -62,26 +66,34 @@ def make_paths(rng: random.Random) -> list[str]:
 def main() -> None:
     rng = random.Random(20240601)
     text, paths = make_rules(rng), make_paths(rng)
-    t0 = time.perf_counter()
-    co = parse(text)
-    t1 = time.perf_counter()
+    parse_best = float("inf")
+    for _ in range(ROUNDS):
+        # Cold each time, as in a fresh run: no pattern or owner remembered.
+        codeowners._shape.cache_clear()
+        codeowners.is_valid_owner.cache_clear()
+        s = time.perf_counter()
+        co = parse(text)
+        parse_best = min(parse_best, time.perf_counter() - s)
     assert len(co.rules) == N_RULES and not co.errors, (len(co.rules), co.errors[:3])
     best = float("inf")
-    for _ in range(5):
+    for _ in range(ROUNDS):
         s = time.perf_counter()
         result = co.match_many(paths)
         best = min(best, time.perf_counter() - s)
     owned = sum(1 for r in result.values() if r is not None and r.owners)
-    print(f"parse+index {N_RULES} rules: {(t1 - t0) * 1000:.1f} ms")
-    print(f"match_many {len(paths)} paths x {N_RULES} rules: {best * 1000:.1f} ms (best of 5)")
+    print(f"parse+index {N_RULES} rules: {parse_best * 1000:.1f} ms (best of {ROUNDS}, cold)")
+    print(
+        f"match_many {len(paths)} paths x {N_RULES} rules: {best * 1000:.1f} ms (best of {ROUNDS})"
+    )
     print(f"owned distinct paths: {owned}/{len(result)}")
-    if "--naive" in sys.argv:
+    if "--fast" not in sys.argv:
         # Plain last-match scan, to show what the index saves and to cross-check it.
         regexes = [(compile_pattern(r.pattern), r) for r in reversed(co.rules)]
         s = time.perf_counter()
         naive = {p: next((r for rx, r in regexes if rx.fullmatch(p)), None) for p in paths}
         print(f"naive scan: {(time.perf_counter() - s) * 1000:.1f} ms")
         assert naive == result, "index disagrees with naive scan"
+        print("winners: the same as the naive scan on every path")
 
 
 if __name__ == "__main__":

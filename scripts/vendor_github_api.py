@@ -62,6 +62,7 @@ OPERATIONS: list[tuple[str, str]] = [
     ("GET", "/repos/{owner}/{repo}/compare/{basehead}"),
     ("GET", "/repos/{owner}/{repo}/commits"),
     ("GET", "/repos/{owner}/{repo}/commits/{ref}"),
+    ("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls"),
     ("GET", "/repos/{owner}/{repo}/git/ref/{ref}"),
     ("POST", "/repos/{owner}/{repo}/git/refs"),
     ("PATCH", "/repos/{owner}/{repo}/git/refs/{ref}"),

@@ -11,6 +11,14 @@ from tests.github_api.fixtures import github  # noqa: F401
 from tests.policy_files import POLICIES
 
 
+@pytest.fixture(autouse=True)
+def _cold_ownership_caches() -> None:
+    """Each test starts like a fresh process: no CODEOWNERS or policies cached per commit."""
+    from automation.snapshot.ownership import clear_caches
+
+    clear_caches()
+
+
 @pytest.fixture
 def policy_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped policies."""

@@ -435,7 +435,8 @@ def test_ownership_section_shows_each_group(shipped: tuple[Policies, str]) -> No
     for group in ownership.protected:
         paths = ", ".join(f"`{p}`" for p in group.paths)
         author = "counts as one approval" if group.allow_author else "never counts"
-        push = "no longer count" if group.invalidate_on_push else "still count"
+        last_push = ownership.last_push_approval(group, policies)
+        push = "no longer count" if group.invalidate_on_push or last_push else "still count"
         assert f"| {group.name} | {paths} | {group.approvals} | {author} | {push}" in section
     assert ownership.request_reviews
     assert "the automation asks the owners for a review" in section
@@ -465,7 +466,12 @@ def test_sections_follow_other_policy_values() -> None:
         update={"rotations": (rotation, *policies.oncall.rotations[1:]), "handoff": None}
     )
     group = policies.ownership.protected[0].model_copy(
-        update={"allow_author": True, "invalidate_on_push": False, "approvals": 2}
+        update={
+            "allow_author": True,
+            "invalidate_on_push": False,
+            "last_push_approval": False,
+            "approvals": 2,
+        }
     )
     ownership = policies.ownership.model_copy(
         update={"protected": (group,), "request_reviews": False}

@@ -235,3 +235,27 @@ def test_any_damage_to_a_read_field_is_an_event_error_or_a_sound_event(
     assert event.repo is None or event.repo.count("/") == 1
     with contextlib.suppress(EventError):  # an unknown dispatch feature: one line too
         route(event)
+
+
+@pytest.mark.parametrize(
+    ("name", "fixture"),
+    [
+        ("pull_request", "pull_request.synchronize"),
+        ("pull_request_target", "pull_request.opened"),
+        ("pull_request_review", "pull_request_review.submitted"),
+    ],
+)
+def test_pull_request_events_serialise_on_the_head_commit(name: str, fixture: str) -> None:
+    """Two PRs with one head share the check on it: their runs must take turns."""
+    payload = webhook_payload(fixture)
+    event = event_from_json(name, json.dumps(payload))
+    other = json.loads(json.dumps(payload))
+    other["pull_request"]["number"] += 1  # another PR, the same head commit
+    assert event.serial_key == f"codertocat/hello-world@{payload['pull_request']['head']['sha']}"
+    assert event_from_json(name, json.dumps(other)).serial_key == event.serial_key
+
+
+def test_other_events_serialise_on_their_number() -> None:
+    event = event_from_json("issues", json.dumps(webhook_payload("issues.opened")))
+    assert event.serial_key == f"codertocat/hello-world#{event.number}"
+    assert event_from_json("schedule", "{}").serial_key is None

@@ -85,6 +85,18 @@ def review_requested(team: str) -> dict[str, Any]:
     return event
 
 
+def ours(run_id: int) -> dict[str, Any]:
+    """Our own check run: GITHUB_TOKEN's runs are made by the GitHub Actions app."""
+    run = checker.check_run_json(run_id, repo=REPO, name="owner-approval", head_sha=HEAD)
+    run["app"] = {**run["app"], "id": 15368, "slug": "github-actions"}
+    return run
+
+
+def mock_head_pulls(github: GitHubMock, *pulls: dict[str, Any]) -> None:
+    """GET /commits/{sha}/pulls: the open PRs whose head is HEAD."""
+    github.get(f"{API}/commits/{HEAD}/pulls", json=list(pulls))
+
+
 def mock_codeowners(github: GitHubMock, text: str = CODEOWNERS, ref: str = BASE) -> None:
     """CODEOWNERS exists at the root, only at the base commit: any other ref has no mock."""
     github.get(
@@ -118,6 +130,7 @@ def mock_pr_reads(
 
 def test_typical_pr_from_an_event(github: GitHubMock) -> None:
     github.get(f"{API}/pulls/201", json=pull(201))
+    mock_head_pulls(github, pull(201))
     mock_pr_reads(
         github,
         201,
@@ -128,7 +141,7 @@ def test_typical_pr_from_an_event(github: GitHubMock) -> None:
             ),
         ],
         reviews=[checker.review_json(11, state="APPROVED", user_login="dev-patel", commit_id=HEAD)],
-        runs=[checker.check_run_json(55, repo=REPO, name="owner-approval", head_sha=HEAD)],
+        runs=[ours(55)],
     )
     github.get(f"{API}/issues/201/events", json=[review_requested("ai-platform")])
     mock_codeowners(github)
@@ -140,8 +153,9 @@ def test_typical_pr_from_an_event(github: GitHubMock) -> None:
 
     snap = collect_ownership(repo(), POLICIES, (201,), T)
 
-    # pull, files, reviews, events, check runs, 2 contents (.github/ then root), 1 team
-    assert github.count() == 8
+    # pull, its head's pulls, files, reviews, check runs, 2 contents (.github/ then root),
+    # 1 team, then events (owners are about to be asked)
+    assert github.count() == 9
     assert github.count("GET", "/orgs/") == 1  # the 403 is not retried, nor other teams tried
     assert github.writes() == []
     (pr,) = snap.pulls
@@ -159,12 +173,17 @@ def test_typical_pr_from_an_event(github: GitHubMock) -> None:
     assert [(c.id, c.name, c.head_sha) for c in snap.check_runs] == [(55, "owner-approval", HEAD)]
     assert [(c.ref, c.path, c.text) for c in snap.codeowners] == [(BASE, "CODEOWNERS", CODEOWNERS)]
     assert snap.team_members == {}
+    assert snap.team_problems == {
+        "dataface/ai-platform": "GitHub answered 403",
+        "dataface/prompt-eng": "GitHub answered 403",
+    }
 
     plan = plan_ownership(POLICIES, snap, T)
     check = next(a for a in plan.actions if isinstance(a, UpsertCheckRun))
+    # GitHub would not show ai-platform's members: dev-patel's approval cannot count.
     assert (check.conclusion, check.title, check.check_run_id) == (
         "failure",
-        "Owner approval needed: prompts",
+        "Owner approval needed: mcp-and-tools, prompts",
         55,
     )
     # prompt-eng was never asked; ai-platform was (the event), so it is not asked again.
@@ -175,6 +194,7 @@ def test_typical_pr_from_an_event(github: GitHubMock) -> None:
 
 def test_a_pr_editing_codeowners_is_judged_by_the_base_commit(github: GitHubMock) -> None:
     github.get(f"{API}/pulls/202", json=pull(202))
+    mock_head_pulls(github, pull(202))
     mock_pr_reads(
         github,
         202,
@@ -211,7 +231,8 @@ def test_sweep_reads_codeowners_once_per_base_and_teams_through_the_api(
         json=listed,
         match=[matchers.query_param_matcher({"state": "open"}, strict_match=False)],
     )
-    mock_pr_reads(github, 203, files=[checker.pr_file_json("prompts/a.md")], reviews=[])
+    approval = checker.review_json(31, state="APPROVED", user_login="lena-fischer", commit_id=HEAD)
+    mock_pr_reads(github, 203, files=[checker.pr_file_json("prompts/a.md")], reviews=[approval])
     mock_pr_reads(github, 204, files=[checker.pr_file_json("prompts/b.md")], reviews=[])
     github.get(f"{API}/issues/203/events", json=[])
     github.get(f"{API}/issues/204/events", json=[])
@@ -220,6 +241,9 @@ def test_sweep_reads_codeowners_once_per_base_and_teams_through_the_api(
         "/orgs/dataface/teams/prompt-eng/members",
         json=[checker.user_json("lena-fischer"), checker.user_json("new-hire")],
     )
+    commit = checker.example("repos/get-commit", repo=REPO)
+    commit.update(sha=HEAD, author=checker.user_json("tomas-silva"), committer=None)
+    github.get(f"{API}/commits/{HEAD}", json=commit)
 
     snap = collect_ownership(repo(), POLICIES, None, T)
 
@@ -227,7 +251,11 @@ def test_sweep_reads_codeowners_once_per_base_and_teams_through_the_api(
     assert github.count("GET", "/contents/") == 2  # .github/ (404) then root, once for both
     assert github.count("GET", "/orgs/") == 1
     assert github.count("GET", f"{API}/pulls/203") == 2  # files, reviews; no detail GET
-    assert github.count() == 1 + 2 * 4 + 2 + 1
+    # list, 2 x (files, reviews), 2 contents, 1 team, check runs once for the shared head,
+    # the head commit's pusher (lena's approval of the latest push), 204's request history
+    assert github.count() == 1 + 2 * 2 + 2 + 1 + 1 + 1 + 1
+    assert github.count("GET", "/issues/203/events") == 0  # 203 asks nobody
+    assert [p.head_pushers for p in snap.pulls] == [("tomas-silva",), None]
     assert snap.team_members == {"dataface/prompt-eng": ("lena-fischer", "new-hire")}
     plan = plan_ownership(POLICIES, snap, T)
     assert plan.notes == ()  # members came from the API, not owners.yaml
@@ -235,11 +263,12 @@ def test_sweep_reads_codeowners_once_per_base_and_teams_through_the_api(
 
 def test_no_protected_path_needs_no_codeowners_events_or_teams(github: GitHubMock) -> None:
     github.get(f"{API}/pulls/205", json=pull(205))
+    mock_head_pulls(github, pull(205))
     mock_pr_reads(github, 205, files=[checker.pr_file_json("dataface/core/sql.py")], reviews=[])
 
     snap = collect_ownership(repo(), POLICIES, (205,), T)
 
-    assert github.count() == 4  # pull, files, reviews, check runs
+    assert github.count() == 5  # pull, its head's pulls, files, reviews, check runs
     assert snap.codeowners == () and snap.pulls[0].events is None
     (check,) = plan_ownership(POLICIES, snap, T).actions
     assert isinstance(check, UpsertCheckRun)
@@ -248,6 +277,7 @@ def test_no_protected_path_needs_no_codeowners_events_or_teams(github: GitHubMoc
 
 def test_more_than_3000_files_are_not_listed_and_fail_closed(github: GitHubMock) -> None:
     github.get(f"{API}/pulls/206", json=pull(206, changed_files=3512))
+    mock_head_pulls(github, pull(206, changed_files=3512))
     github.get(f"{API}/pulls/206/reviews", json=[])
     github.get(f"{API}/commits/{HEAD}/check-runs", json={"total_count": 0, "check_runs": []})
 
@@ -336,3 +366,25 @@ def test_unreadable_codeowners_fails_closed(github: GitHubMock) -> None:
         "reading .github/CODEOWNERS failed: RetryError",
     )
     assert github.count() == 3  # the client retried twice (pacing off), then gave up
+
+
+def test_our_app_is_the_installations_app_or_github_actions() -> None:
+    """Only our own app's check runs are ours: the App's id, or GITHUB_TOKEN's Actions app."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from automation.snapshot.ownership import own_app
+
+    assert own_app(repo()) == (None, "github-actions")
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    settings = Settings(repo=REPO, app_id="4242", app_private_key=pem, installation_id=2)
+    app_repo = make_github(settings).get_repo(REPO)  # lazy: no request
+    assert own_app(app_repo) == (4242, None)

@@ -196,6 +196,7 @@ def test_run_on_a_review_event_reports_the_check_and_asks_owners(
     pr["base"]["sha"] = base
     pr.update(changed_files=1, draft=False, requested_reviewers=[], requested_teams=[])
     github.get(f"{api}/pulls/{number}", json=pr)
+    github.get(f"{api}/commits/{head}/pulls", json=[pr])
     github.get(
         f"{api}/pulls/{number}/files", json=[checker.pr_file_json("dataface/ai/mcp/server.py")]
     )
@@ -244,5 +245,22 @@ def test_run_on_a_review_event_reports_the_check_and_asks_owners(
         for c in github.calls
         if "/contents/" in (c.request.url or "")
     )
-    # 8 reads (pull, files, reviews, events, check runs, 2 contents, team) + 2 writes
-    assert github.count() == 10
+    # 7 reads (the head's pulls, files, reviews, check runs, 2 contents, events) + 2 writes:
+    # the payload's PR is not read again, and with no review but the author's no team is.
+    assert github.count() == 9
+    assert github.count("GET", f"/pulls/{number}") == 2  # files and reviews only
+
+
+def test_after_an_ambiguous_failure_only_our_own_run_counts_as_created(
+    github: GitHubMock,
+) -> None:
+    """A 502 on the POST, and the only run of that name is another app's: create ours."""
+    github.post(f"{API}/check-runs", status=502, json={"message": "Bad Gateway"})
+    github.post(f"{API}/check-runs", status=201, json=checker.check_run_json(12, repo=REPO))
+    theirs = checker.check_run_json(9, repo=REPO, name="owner-approval", head_sha=HEAD)
+    theirs["app"] = {**theirs["app"], "id": 999, "slug": "not-us"}
+    github.get(f"{API}/commits/{HEAD}/check-runs", json={"total_count": 1, "check_runs": [theirs]})
+    report = execute([Plan("ownership", (CHECK,))], repo())
+    assert [o.status for o in report.outcomes] == ["applied"]
+    assert "resent" in report.outcomes[0].detail
+    assert github.count("POST", "/check-runs") == 2

@@ -29,8 +29,26 @@ T = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 HEAD = "a" * 40
 OLD = "b" * 40
 BASE = "c" * 40
-POLICIES = load_policy_dir(ROOT / "policies")
-CODEOWNERS = generated_text(POLICIES)
+SHIPPED = load_policy_dir(ROOT / "policies")
+CODEOWNERS = generated_text(SHIPPED)
+
+
+def _classic(policies: Policies) -> Policies:
+    """Members from owners.yaml, and no latest-push rule: the tables below predate both."""
+    protected = tuple(
+        g.model_copy(update={"last_push_approval": False}) for g in policies.ownership.protected
+    )
+    ownership = policies.ownership.model_copy(
+        update={"team_source": "policy", "protected": protected}
+    )
+    return dataclasses.replace(policies, ownership=ownership)
+
+
+POLICIES = _classic(SHIPPED)
+# The same, with team members from GitHub's teams API (the shipped default).
+GITHUB_TEAMS = dataclasses.replace(
+    POLICIES, ownership=POLICIES.ownership.model_copy(update={"team_source": "github"})
+)
 # What a PR might put in its own CODEOWNERS: itself as owner of everything protected.
 SELF_GRANT = CODEOWNERS + "\n/dataface/ai/ @tomas-silva\n/policies/ @tomas-silva\n"
 
@@ -133,7 +151,8 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
         "No protected path touched",
         [],
         "No protected path touched: none of the 2 changed file(s) is under dataface/ai/, "
-        "prompts/, policies/, CODEOWNERS, .github/CODEOWNERS, docs/CODEOWNERS.",
+        "prompts/, policies/, CODEOWNERS, .github/, docs/CODEOWNERS, /action.yml, automation/, "
+        "/pyproject.toml.",
     ),
     (
         "team-member-approval",
@@ -174,7 +193,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 f"{NEED_AI}; not counted: @dev-patel (approved an older commit)",
             )
         ],
-        "`dataface/ai/tools/run_query.py`: mcp-and-tools, @dataface/ai-platform "
+        "dataface/ai/tools/run\\_query.py: mcp-and-tools, @dataface/ai-platform "
         "(CODEOWNERS line 15)",
     ),
     (
@@ -276,7 +295,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
             ),
             ("operating-model (1 file)", "@dataface/ops-council", "@raj-iyer", "nothing"),
         ],
-        "Owners come from CODEOWNERS on the base branch (`CODEOWNERS` at `ccccccc`), "
+        "Owners come from CODEOWNERS on the base branch (CODEOWNERS at ccccccc), "
         "never from the PR itself.",
     ),
     (
@@ -389,7 +408,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 f"{NEED_PROMPTS}; not counted: @dev-patel (not an owner)",
             )
         ],
-        "`prompts/sql/generate.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)",
+        "prompts/sql/generate.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)",
     ),
     (
         "renamed-between-protected-paths-needs-both-owners",
@@ -523,7 +542,7 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
     ),
     (
         "team-members-from-the-api-override-owners-yaml",
-        POLICIES,
+        GITHUB_TEAMS,
         snapshot(
             pull(AI, reviews=(review("dev-patel"),)),
             team_members={"dataface/ai-platform": ("maya-chen", "sam-okafor")},
@@ -555,7 +574,8 @@ CASES: list[tuple[str, Policies, Snapshot, str, str, list[tuple[str, ...]], str]
                 "@dataface/ghost-team prompts@dataface.dev",
                 "none",
                 "1 approval from @dataface/ghost-team prompts@dataface.dev; "
-                "not counted: @maya-chen (not an owner); members unknown: @dataface/ghost-team; "
+                "not counted: @maya-chen (not an owner); members unknown: @dataface/ghost-team "
+                "not a team of policies/owners.yaml; "
                 "email owners cannot be matched to reviewers: prompts@dataface.dev",
             )
         ],
@@ -610,6 +630,8 @@ def test_full_summary_of_a_failing_check() -> None:
     snap = snapshot(pull(AI, PROMPT, "prompts/sql/repair.md", reviews=(review("dev-patel"),)))
     check = check_of(plan_ownership(POLICIES, snap, T).actions)
     assert check.summary == (
+        "Pull request #201 (Change things) into main.\n"
+        "\n"
         "1 of 2 protected path group(s) still need their owners.\n"
         "\n"
         "| path group | owners | approved by | missing |\n"
@@ -618,16 +640,22 @@ def test_full_summary_of_a_failing_check() -> None:
         "| prompts (2 files) | @dataface/prompt-eng | none | 1 approval from @dataface/prompt-eng; "
         "not counted: @dev-patel (not an owner) |\n"
         "\n"
-        "Owners come from CODEOWNERS on the base branch (`CODEOWNERS` at `ccccccc`), never from "
+        "Owners come from CODEOWNERS on the base branch (CODEOWNERS at ccccccc), never from "
         "the PR itself. Each reviewer's latest review counts; the author never counts unless "
         "the policy allows it.\n"
         "\n"
+        "Members of @dataface/ai-platform: taken from policies/owners.yaml (team_source: "
+        "policy), not from GitHub.\n"
+        "\n"
+        "Members of @dataface/prompt-eng: taken from policies/owners.yaml (team_source: "
+        "policy), not from GitHub.\n"
+        "\n"
         "<details><summary>Protected files (3)</summary>\n"
         "\n"
-        "- `dataface/ai/tools/run_query.py`: mcp-and-tools, @dataface/ai-platform "
+        "- dataface/ai/tools/run\\_query.py: mcp-and-tools, @dataface/ai-platform "
         "(CODEOWNERS line 15)\n"
-        "- `prompts/sql/generate.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
-        "- `prompts/sql/repair.md`: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
+        "- prompts/sql/generate.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
+        "- prompts/sql/repair.md: prompts, @dataface/prompt-eng (CODEOWNERS line 18)\n"
         "\n"
         "</details>\n"
     )
@@ -715,7 +743,7 @@ REQUEST_CASES: list[
     ),
     (
         "a-team-of-only-the-author-is-not-asked",
-        POLICIES,
+        GITHUB_TEAMS,
         snapshot(
             pull("prompts/x.md", author="lena-fischer"),
             team_members={"dataface/prompt-eng": ("lena-fischer",)},
@@ -814,11 +842,11 @@ def test_prs_that_cannot_be_judged_are_skipped(pr: PullRequest) -> None:
 
 def test_team_members_from_owners_yaml_are_noted() -> None:
     plan = plan_ownership(POLICIES, snapshot(pull(AI), pull(AI, number=202)), T)
-    assert plan.notes == ("members of @dataface/ai-platform taken from owners.yaml",)
+    assert plan.notes == ("members of @dataface/ai-platform taken from policies/owners.yaml",)
+    # Both PRs have the same head: one check on the commit, one request on each PR.
     assert [a.kind for a in plan.actions] == [
         "UpsertCheckRun",
         "RequestReviewers",
-        "UpsertCheckRun",
         "RequestReviewers",
     ]
 
@@ -834,3 +862,129 @@ def test_example_snapshot_plan() -> None:
         "check 'owner-approval' on 9e8d7c6: failure (Changes requested by owners: operating-model)",
     ]
     assert plan_ownership(POLICIES, simulate(snap, plan), T).actions == ()
+
+
+# --------------------------------------------------------------------------- the latest push
+
+LAST_PUSH = dataclasses.replace(
+    SHIPPED, ownership=SHIPPED.ownership.model_copy(update={"team_source": "policy"})
+)
+
+
+def test_the_latest_push_rule_is_on_for_sensitive_areas_by_default() -> None:
+    assert all(
+        SHIPPED.ownership.last_push_approval(g, SHIPPED) for g in SHIPPED.ownership.protected
+    )
+    chat = ProtectedPath(name="chat", paths=("apps/chat/",))  # cloud-chat: not sensitive
+    assert not SHIPPED.ownership.last_push_approval(chat, SHIPPED)
+    off = ProtectedPath(name="ai", paths=("dataface/ai/",), last_push_approval=False)
+    assert not SHIPPED.ownership.last_push_approval(off, SHIPPED)
+
+
+@pytest.mark.parametrize(
+    ("pushers", "conclusion", "missing"),
+    [
+        (("tomas-silva",), "success", "nothing"),
+        (
+            ("tomas-silva", "dev-patel"),
+            "failure",
+            f"{NEED_AI}; the latest push must be approved by someone who did not push it; "
+            "not counted: @dev-patel (made the latest push)",
+        ),
+        (
+            None,
+            "failure",
+            f"{NEED_AI}; the latest push must be approved by someone who did not push it; "
+            "not counted: @dev-patel (who pushed the latest commit is unknown)",
+        ),
+    ],
+    ids=["approved-by-someone-else", "approved-by-its-pusher", "pusher-not-read"],
+)
+def test_the_latest_push_needs_someone_who_did_not_push_it(
+    pushers: tuple[str, ...] | None, conclusion: str, missing: str
+) -> None:
+    snap = snapshot(pull(AI, reviews=(review("dev-patel"),), head_pushers=pushers))
+    check = check_of(plan_ownership(LAST_PUSH, snap, T).actions)
+    assert check.conclusion == conclusion
+    assert table(check.summary)[0][3] == missing
+
+
+def test_the_pusher_is_read_only_when_an_approval_depends_on_it() -> None:
+    from automation.planners.ownership import reads_needed
+
+    approved = snapshot(pull(AI, reviews=(review("dev-patel"),), events=None))
+    assert reads_needed(LAST_PUSH, approved) == {201: frozenset({"pushers"})}
+    # Nobody approved: the owners will be asked, so only the request history is needed.
+    unreviewed = snapshot(pull(AI, events=None))
+    assert reads_needed(LAST_PUSH, unreviewed) == {201: frozenset({"events"})}
+    assert reads_needed(POLICIES, snapshot(pull(AI, reviews=(review("dev-patel"),)))) == {}
+
+
+# --------------------------------------------------------------------------- one commit
+
+
+def test_the_commit_shows_the_worst_pr_each_graded_by_its_own_base() -> None:
+    """#301 into main still needs prompts' owners; #302 (same head) into a branch whose
+    policies protect nothing of it passes: the commit's check is #301's failure."""
+    from automation.snapshot.models import PolicyFiles
+
+    lax = {p.name: p.read_text() for p in (ROOT / "policies").glob("*.yaml")}
+    lax["ownership.yaml"] = lax["ownership.yaml"].replace(
+        'paths: ["prompts/"]', 'paths: ["apps/chat/"]'
+    )
+    other = "d" * 40
+    snap = snapshot(
+        pull(PROMPT, number=301, title="Into main"),
+        pull(PROMPT, number=302, title="Into *lax*", base_sha=other, base_ref="lax"),
+        base_policies=(PolicyFiles(ref=other, files=lax),),
+    )
+    snap = snap.model_copy(
+        update={"codeowners": (*snap.codeowners, CodeownersFile(ref=other, path=None))}
+    )
+    check = check_of(plan_ownership(POLICIES, snap, T).actions)
+    assert (check.conclusion, check.title) == ("failure", "#301: Owner approval needed: prompts")
+    assert "| #302 Into \\*lax\\* | lax | failure |" not in check.summary
+    assert "| #301 Into main | main | failure | Owner approval needed: prompts |" in check.summary
+    assert "| #302 Into \\*lax\\* | lax | success | No protected path touched |" in check.summary
+
+
+def test_unusable_policies_at_another_base_fail_closed() -> None:
+    from automation.snapshot.models import PolicyFiles
+
+    other = "d" * 40
+    broken = PolicyFiles(ref=other, files={"owners.yaml": "people: [", "ownership.yaml": None})
+    snap = snapshot(
+        pull("README.md", number=301),
+        pull("README.md", number=302, base_sha=other, base_ref="lax"),
+        base_policies=(broken,),
+    )
+    check = check_of(plan_ownership(POLICIES, snap, T).actions)
+    assert (check.conclusion, check.title) == (
+        "failure",
+        "#302: Policies of the base branch are unusable",
+    )
+    assert "could not be used: they are not valid: policies/" in check.summary
+
+
+def test_a_run_of_another_app_is_neither_trusted_nor_edited() -> None:
+    """Identical to what we would post, but made by another app: post our own."""
+    snap = snapshot(pull("README.md"), own_app_id=7)
+    (ours,) = plan_ownership(POLICIES, snap, T).actions
+    assert isinstance(ours, UpsertCheckRun)
+    theirs = CheckRun(
+        id=5,
+        name="owner-approval",
+        head_sha=HEAD,
+        conclusion="success",
+        title=ours.title,
+        summary=ours.summary,
+        app_id=8,
+    )
+    (again,) = plan_ownership(
+        POLICIES, snap.model_copy(update={"check_runs": (theirs,)}), T
+    ).actions
+    assert isinstance(again, UpsertCheckRun) and again.check_run_id is None
+    mine = theirs.model_copy(update={"app_id": 7})
+    assert (
+        plan_ownership(POLICIES, snap.model_copy(update={"check_runs": (mine,)}), T).actions == ()
+    )

@@ -51,25 +51,25 @@ def test_groups_for(path: str, groups: list[str]) -> None:
         (
             'paths: ["prompts/"]\n    approvals: 1',
             'paths: ["prompts/"]\n    approvals: 0',
-            "policies/ownership.yaml:15 protected[1].approvals: "
+            "policies/ownership.yaml:18 protected[1].approvals: "
             "Input should be greater than or equal to 1",
         ),
         (
             'paths: ["prompts/"]',
             'paths: ["prompts/", "notebooks/"]',
-            "policies/ownership.yaml:14 protected[1].paths[1]: "
+            "policies/ownership.yaml:17 protected[1].paths[1]: "
             "no area of owners.yaml owns 'notebooks/': nobody could approve it",
         ),
         (
             'paths: ["prompts/"]',
             'paths: ["!prompts/"]',
-            "policies/ownership.yaml:14 protected[1].paths[0]: "
+            "policies/ownership.yaml:17 protected[1].paths[0]: "
             "invalid glob '!prompts/': CODEOWNERS does not support '!' negation",
         ),
         (
             "  - name: prompts\n",
             "  - name: mcp-and-tools\n",
-            "policies/ownership.yaml:13 protected[1].name: duplicate name 'mcp-and-tools'",
+            "policies/ownership.yaml:16 protected[1].name: duplicate name 'mcp-and-tools'",
         ),
         (
             "request_reviews: true",
@@ -80,7 +80,7 @@ def test_groups_for(path: str, groups: list[str]) -> None:
         (
             "    invalidate_on_push: true\n  - name: prompts",
             "    invalidate_on_push: true\n    dismiss: true\n  - name: prompts",
-            "policies/ownership.yaml:13 protected[0].dismiss: unknown key",
+            "policies/ownership.yaml:16 protected[0].dismiss: unknown key",
         ),
     ],
     ids=["zero-approvals", "unowned-path", "negation", "duplicate-name", "bad-bool", "unknown-key"],

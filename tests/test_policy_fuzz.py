@@ -131,13 +131,18 @@ def test_loader_either_loads_or_reports_located_problems(texts: dict[str, str]) 
 def test_validate_command_exits_0_or_2_without_traceback(
     texts: dict[str, str], tmp_path_factory: pytest.TempPathFactory, capsys: Any
 ) -> None:
-    directory = tmp_path_factory.mktemp("policies")
+    # A checkout holding only policies/ (protected): no unprotected path to report.
+    directory = tmp_path_factory.mktemp("repo") / "policies"
+    directory.mkdir()
     for name, text in texts.items():
         (directory / f"{name}.yaml").write_text(text)
     code = main(["validate", "--policies", str(directory)])
     _, err = capsys.readouterr()
-    assert code in (0, 2)
+    # 1: valid, but a sensitive area is left unprotected (a mutation can drop protection).
+    assert code in (0, 1, 2)
     assert "Traceback" not in err
+    if code == 1:
+        assert all("is sensitive, but no protected path" in line for line in err.splitlines())
     if code == 2:
         assert all(
             line.startswith(str(directory)) or "problem(s)" in line for line in err.splitlines()

@@ -262,10 +262,17 @@ def test_trigger_starts_the_right_jobs_with_least_privilege(trigger: Trigger) ->
         assert step.env["GITHUB_TOKEN"] == "ghs_actions_token"
         assert step.checkout.get("persist-credentials") is False
         # Jobs holding a write token check out the base, never the PR head or merge commit.
-        if trigger.event.startswith("pull_request"):
+        if step.job == "ownership":
+            # The PR's base commit exactly, and the tool is told so (CODEOWNERS from disk).
+            base_sha = trigger.payload()["pull_request"]["base"]["sha"]
+            assert step.checkout.get("ref") == base_sha
+            assert step.env["DATAFACE_OPS_CHECKOUT_SHA"] == base_sha
+        elif trigger.event.startswith("pull_request"):
             base = trigger.payload()["pull_request"]["base"]["ref"]
             default = trigger.payload()["repository"]["default_branch"]
             assert step.checkout.get("ref") in (base, default)
+        else:
+            assert not step.env.get("DATAFACE_OPS_CHECKOUT_SHA")
         assert "write" not in {step.permissions.get(k) for k in ("actions", "packages")}
         assert set(step.permissions.values()) <= {"read", "write"}
         # One group per job and subject: a queued run only ever replaces a run of the same
@@ -273,6 +280,10 @@ def test_trigger_starts_the_right_jobs_with_least_privilege(trigger: Trigger) ->
         # The release train is one subject, whether a merge or the schedule wakes it.
         if step.job == "release":
             assert step.concurrency == "dataface-ops-release"
+        elif step.job == "ownership":
+            # A check belongs to a commit: PRs sharing a head share its group.
+            head = trigger.payload()["pull_request"]["head"]["sha"]
+            assert step.concurrency == f"dataface-ops-ownership-{head}"
         elif trigger.numbers:
             assert step.concurrency == f"dataface-ops-{step.job}-{trigger.numbers[0]}"
         else:

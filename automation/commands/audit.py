@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,14 +31,20 @@ def read_collaborators(repo: Repository) -> tuple[str, ...] | None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print who owns what and every loose end; --strict fails when there is one."""
-    from automation.audit import render_audit, run_audit
+    from automation.audit import Finding, render_audit, run_audit
     from automation.cli import EXIT_FAILED, EXIT_OK, _policies, _repository, _settings
+    from automation.protection import protection_gaps
 
     policies = _policies(args)
     collaborators = None
     if not args.offline:
         collaborators = read_collaborators(_repository(_settings(args)))
     report = run_audit(policies, collaborators, *(("--offline",) if args.offline else ()))
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    report.findings.extend(
+        Finding("unprotected", "", gap.message, file=f"{gap.file}:{gap.line}")
+        for gap in protection_gaps(policies, directory)
+    )
     sys.stdout.write(render_audit(report))
     return EXIT_FAILED if args.strict and report.findings else EXIT_OK
 

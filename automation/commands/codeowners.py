@@ -172,10 +172,14 @@ def _first_difference(actual: str, expected: str) -> str:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Fail when CODEOWNERS drifts from owners.yaml or has problems GitHub would act on."""
+    from automation.protection import protection_gaps
+
     policies = _policies(args)
     path, text = _target(args)
     files = _file_list(args)
     problems = check_problems(policies, path, text, files)
+    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
+    problems += [str(g) for g in protection_gaps(policies, directory, files, _root(args))]
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -1,8 +1,10 @@
 """The owner-approval check: changes under protected paths need their CODEOWNERS owners.
 
-Pure: the snapshot carries the PR's files, reviews, review-request events, the check runs on
-its head, and the CODEOWNERS read at its base commit. CODEOWNERS and the policies come from
-the base, never the PR, so a PR that edits CODEOWNERS cannot approve itself.
+Pure: the snapshot carries the PRs' files, reviews, review-request events, the check runs on
+their heads, and the CODEOWNERS (and other bases' policies) read at their base commits.
+CODEOWNERS and the policies come from the base, never the PR, so a PR that edits them cannot
+approve itself. A check run belongs to a commit, not a PR: the conclusion posted on a head is
+the worst over every open PR with that head, each graded by its own base.
 """
 
 from __future__ import annotations
@@ -10,24 +12,45 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from automation.codeowners import Codeowners, parse
+from automation.codeowners import Codeowners, parse_cached
 from automation.plan import Action, Plan, RequestReviewers, UpsertCheckRun
 from automation.rendering import render_shipped
 
 if TYPE_CHECKING:
     from automation.policy.loader import Policies
     from automation.policy.ownership import ProtectedPath
-    from automation.snapshot.models import CodeownersFile, PullRequest, Review, Snapshot
+    from automation.snapshot.models import (
+        CheckRun,
+        CodeownersFile,
+        PolicyFiles,
+        PullRequest,
+        Review,
+        Snapshot,
+    )
 
 FEATURE = "ownership"
+PUSHERS_MARK = "dataface-ops:pushers="
+
+
+def pushers_id(pushers: Iterable[str]) -> str:
+    """The check run's external_id recording who pushed its head commit."""
+    return PUSHERS_MARK + ",".join(sorted(set(pushers), key=str.casefold))
+
+
 # GitHub's "list pull request files" answers at most 3,000 files; past that a check cannot
 # see every changed path, so it fails closed.
 MAX_LISTED_FILES = 3000
 # Check-run summaries take at most 65,535 characters; keep the per-file list well below.
 MAX_LISTED_IN_SUMMARY = 100
+MAX_SUMMARY = 60_000
+MAX_TITLE = 240
+TEAM_FIX = (
+    "Give the check a token that can read the organisation's teams (a GitHub App with "
+    "Members: read, or a token with read:org), or set `team_source: policy` in "
+    "policies/ownership.yaml to trust the members listed in policies/owners.yaml."
+)
 
 Conclusion = Literal["success", "failure"]
 # Review states that change where a reviewer stands. GitHub keeps an approval (or a request
@@ -63,6 +86,10 @@ class Verdict:
     summary: str
     rows: tuple[Row, ...] = ()
     notes: tuple[str, ...] = ()
+    # Reads the verdict could still depend on ("events", "pushers"): see reads_needed.
+    needs: frozenset[str] = frozenset()
+    # Where team members came from, and why some could not be known (summary notes).
+    membership: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- reviews
@@ -86,25 +113,53 @@ def latest_verdicts(reviews: Iterable[Review]) -> dict[str, Review]:
 
 
 def team_members(
-    policies: Policies, snapshot_members: Mapping[str, tuple[str, ...]], handle: str
+    policies: Policies, snapshot: Snapshot, handle: str
 ) -> tuple[tuple[str, ...] | None, str]:
-    """Members of an @org/team handle and where they came from (None: unknown)."""
+    """Members of an @org/team handle, and where they came from or why they are unknown.
+
+    The source is "github" or "policy"; with members None it is the reason: a problem
+    reading GitHub, or "" when they were not read because no one but the author reviewed.
+    """
     key = _cf(handle.removeprefix("@"))
-    for name, members in snapshot_members.items():
+    if policies.ownership.team_source == "policy":
+        for team in policies.owners.teams:
+            if team.github and _cf(team.github) == key:
+                return team.members, "policy"
+        return None, "not a team of policies/owners.yaml"
+    for name, members in snapshot.team_members.items():
         if _cf(name) == key:
-            return members, "the GitHub API"
-    for team in policies.owners.teams:
-        if team.github and _cf(team.github) == key:
-            return team.members, "owners.yaml"
+            return members, "github"
+    for name, problem in snapshot.team_problems.items():
+        if _cf(name) == key:
+            return None, f"could not be read from GitHub ({problem})"
     return None, ""
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
+# Characters that would make Markdown (or the HTML GitHub allows in it) of a value.
+_MD_ESCAPES = {ch: "\\" + ch for ch in "\\`*_{}[]|~"}
+_MD_ESCAPES.update({"<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def md(text: str) -> str:
+    """Show any value (path, title, login, owner) as literal text in Markdown, on one line."""
+    out: list[str] = []
+    for ch in text:
+        if ch in _MD_ESCAPES:
+            out.append(_MD_ESCAPES[ch])
+        elif ch < " " or ch == "\x7f" or ch in "\u2028\u2029\x85":
+            # A newline in a file name must not start a line of the bot's own text.
+            out.append(repr(ch)[1:-1].replace("\\", "\\\\"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _md(text: str) -> str:
     """Escape a table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return md(text)
 
 
 def _handles(logins: Iterable[str]) -> str:
@@ -122,13 +177,15 @@ def _is_user(handle: str) -> bool:
 @dataclass
 class _Context:
     policies: Policies
+    snapshot: Snapshot
     pr: PullRequest
-    team_members: Mapping[str, tuple[str, ...]]
     verdicts: dict[str, Review]
     reviewed: set[str]
     requested_users: set[str]
     requested_teams: set[str]
     notes: set[str]
+    needs: set[str]
+    membership: dict[str, str]  # team handle -> where its members came from, or why unknown
 
 
 def _evaluate_row(
@@ -142,25 +199,35 @@ def _evaluate_row(
         return replace(row, missing="no owner in CODEOWNERS, so nobody can approve")
     eligible: dict[str, str] = {}  # casefolded login -> login
     unknown_teams: list[str] = []
+    unread_teams: list[str] = []
     emails: list[str] = []
     member_of: dict[str, list[str]] = {}  # team handle -> casefolded members
     for handle in owners:
         if _is_user(handle):
             eligible.setdefault(_cf(handle[1:]), handle[1:])
         elif _is_team(handle):
-            members, source = team_members(ctx.policies, ctx.team_members, handle)
+            members, source = team_members(ctx.policies, ctx.snapshot, handle)
             if members is None:
-                unknown_teams.append(handle)
+                if source:
+                    unknown_teams.append(handle)
+                    ctx.membership[handle] = source
+                else:
+                    unread_teams.append(handle)  # nobody but the author reviewed
                 continue
-            if source == "owners.yaml":
-                ctx.notes.add(f"members of {handle} taken from owners.yaml")
+            ctx.membership[handle] = source
+            if source == "policy":
+                ctx.notes.add(f"members of {handle} taken from policies/owners.yaml")
             member_of[handle] = [_cf(m) for m in members]
             for member in members:
                 eligible.setdefault(_cf(member), member)
         else:
             emails.append(handle)  # an email cannot be matched to a reviewer's login
+    last_push = ctx.policies.ownership.last_push_approval(group, ctx.policies)
+    pushers = None if pr.head_pushers is None else {_cf(p) for p in pr.head_pushers}
     approvers: list[str] = []
     stale: list[str] = []
+    pushed: list[str] = []
+    unconfirmed: list[str] = []
     blockers: list[str] = []
     not_owners: list[str] = []
     for key, review in ctx.verdicts.items():
@@ -173,8 +240,13 @@ def _evaluate_row(
             # whatever commit it was made on.
             blockers.append(eligible[key])
         elif review.state == "APPROVED" and key != author:
-            if group.invalidate_on_push and review.commit_id != pr.head_sha:
+            if (group.invalidate_on_push or last_push) and review.commit_id != pr.head_sha:
                 stale.append(eligible[key])
+            elif last_push and pushers is None:
+                ctx.needs.add("pushers")
+                unconfirmed.append(eligible[key])
+            elif last_push and pushers is not None and key in pushers:
+                pushed.append(eligible[key])  # GitHub: the last push needs someone else
             else:
                 approvers.append(eligible[key])
     if group.allow_author and author in eligible:
@@ -193,13 +265,22 @@ def _evaluate_row(
         parts.append(f"{need} from {' '.join(owners)}")
         if author in eligible and not set(eligible) - {author} and not group.allow_author:
             parts.append(f"the author @{pr.author} is the only owner and cannot approve")
+        if last_push:
+            parts.append("the latest push must be approved by someone who did not push it")
     if parts:
         uncounted = [f"@{login} (approved an older commit)" for login in sorted(stale, key=_cf)]
+        uncounted += [f"@{login} (made the latest push)" for login in sorted(pushed, key=_cf)]
+        uncounted += [
+            f"@{login} (who pushed the latest commit is unknown)"
+            for login in sorted(unconfirmed, key=_cf)
+        ]
         uncounted += [f"@{login} (not an owner)" for login in sorted(not_owners, key=_cf)]
         if uncounted:
             parts.append("not counted: " + ", ".join(uncounted))
         if unknown_teams:
-            parts.append("members unknown: " + " ".join(unknown_teams))
+            parts.append(
+                "members unknown: " + "; ".join(f"{h} {ctx.membership[h]}" for h in unknown_teams)
+            )
         if emails:
             parts.append("email owners cannot be matched to reviewers: " + " ".join(emails))
     users: list[str] = []
@@ -212,11 +293,16 @@ def _evaluate_row(
                 if key == author or key in ctx.reviewed or key in ctx.requested_users:
                     continue
                 users.append(login)
-            elif _is_team(handle) and handle in member_of:
+            elif _is_team(handle) and (
+                handle in member_of or handle in unread_teams or handle in unknown_teams
+            ):
                 slug = handle.split("/", 1)[1]
-                others = set(member_of[handle]) - {author}
-                if not others or others & ctx.reviewed or _cf(slug) in ctx.requested_teams:
-                    continue  # a team member reviewing answers GitHub's request for the team
+                if _cf(slug) in ctx.requested_teams:
+                    continue
+                if handle in member_of:
+                    others = set(member_of[handle]) - {author}
+                    if not others or others & ctx.reviewed:
+                        continue  # a member's review answers GitHub's request for the team
                 teams.append(slug)
     return replace(
         row,
@@ -235,6 +321,23 @@ def _changed_paths(pr: PullRequest) -> list[str]:
         if changed.previous_filename and changed.previous_filename != changed.filename:
             paths.append(changed.previous_filename)
     return list(dict.fromkeys(paths))
+
+
+def _membership_notes(policies: Policies, membership: Mapping[str, str]) -> list[str]:
+    """Say where each team's members came from, and how to fix a team GitHub would not show."""
+    notes: list[str] = []
+    sources = {
+        "github": "read from GitHub's teams API",
+        "policy": "taken from policies/owners.yaml (team_source: policy), not from GitHub",
+    }
+    for handle in sorted(membership):
+        how = membership[handle]
+        notes.append(f"Members of {md(handle)}: {sources.get(how) or md(how)}.")
+    if any(how.startswith("could not be read") for how in membership.values()):
+        notes.append(
+            "The check fails closed when GitHub will not show a team's members. " + TEAM_FIX
+        )
+    return notes
 
 
 def evaluate(
@@ -266,14 +369,14 @@ def evaluate(
             too_large=False,
             rows=(),
             file_count=listed,
-            protected=[p for g in policy.protected for p in g.paths],
+            protected=[md(p) for g in policy.protected for p in g.paths],
         )
         return Verdict("success", "No protected path touched", summary)
     co, source = _codeowners(codeowners)
     ctx = _Context(
         policies=policies,
+        snapshot=snapshot,
         pr=pr,
-        team_members=snapshot.team_members,
         verdicts=latest_verdicts(pr.reviews or ()),
         reviewed={_cf(r.user) for r in pr.reviews or () if r.state != "PENDING"},
         requested_users={_cf(u) for u in pr.requested_reviewers}
@@ -281,6 +384,8 @@ def evaluate(
         requested_teams={_cf(t) for t in pr.requested_teams}
         | {_cf(e.requested_team) for e in pr.events or () if e.requested_team},
         notes=set(),
+        needs=set(),
+        membership={},
     )
     rows: list[Row] = []
     file_lines: list[str] = []
@@ -291,7 +396,9 @@ def evaluate(
             owners = rule.owners if rule is not None else ()
             by_owners.setdefault(owners, []).append(path)
             where = f"CODEOWNERS line {rule.line}" if rule is not None else "no CODEOWNERS rule"
-            file_lines.append(f"`{path}`: {name}, {' '.join(owners) or 'no owner'} ({where})")
+            file_lines.append(
+                f"{md(path)}: {md(name)}, {md(' '.join(owners) or 'no owner')} ({where})"
+            )
         for owners, files in by_owners.items():
             row = _evaluate_row(ctx, groups[name], tuple(files), owners)
             if co is None:
@@ -309,6 +416,7 @@ def evaluate(
     else:
         conclusion, title = "failure", f"Owner approval needed: {', '.join(names)}"
     skipped = [f"line {e.line} ({e.kind})" for e in co.errors] if co is not None else []
+    membership = _membership_notes(policies, ctx.membership)
     summary = render(
         "ownership_summary.md.j2",
         too_large=False,
@@ -326,11 +434,22 @@ def evaluate(
         groups=len({r.group for r in rows}),
         source=source,
         skipped=skipped,
+        membership=membership,
         files=file_lines[:MAX_LISTED_IN_SUMMARY],
         more_files=max(0, len(file_lines) - MAX_LISTED_IN_SUMMARY),
         file_total=len(file_lines),
     )
-    return Verdict(conclusion, title, summary, tuple(rows), tuple(sorted(ctx.notes)))
+    if any(r.request_users or r.request_teams for r in rows) and pr.events is None:
+        ctx.needs.add("events")  # asking someone: first make sure they were never asked
+    return Verdict(
+        conclusion,
+        title,
+        summary,
+        tuple(rows),
+        tuple(sorted(ctx.notes)),
+        frozenset(ctx.needs),
+        tuple(membership),
+    )
 
 
 def _codeowners(file: CodeownersFile | None) -> tuple[Codeowners | None, str]:
@@ -339,15 +458,49 @@ def _codeowners(file: CodeownersFile | None) -> tuple[Codeowners | None, str]:
         return None, "not read, so the check fails closed"
     short = file.ref[:7]
     if file.problem:
-        return None, f"{file.problem} (at {short}), so the check fails closed"
+        return None, f"{md(file.problem)} (at {short}), so the check fails closed"
     if file.path is None:
         return None, f"none at {short}: no path has an owner"
-    return _parse_cached(file.text), f"`{file.path}` at `{short}`"
+    return parse_cached(file.text), f"{md(file.path)} at {md(short)}"
 
 
-@lru_cache(maxsize=16)
-def _parse_cached(text: str) -> Codeowners:
-    return parse(text)
+# --------------------------------------------------------------------------- base policies
+
+_LOADED: dict[tuple[str, tuple[tuple[str, str | None], ...]], Policies | str] = {}
+
+
+def policies_from_files(files: PolicyFiles) -> Policies | str:
+    """Load the policies read at a base commit, or say why they are unusable (pure)."""
+    from automation.policy.loader import PolicyError, load_policies
+
+    if files.problem is not None:
+        return files.problem
+    key = (files.ref, tuple(sorted(files.files.items())))
+    if key not in _LOADED:
+        if len(_LOADED) > 32:
+            _LOADED.clear()  # a memo of a pure function: bounded, never stale
+        try:
+            _LOADED[key] = load_policies(
+                files.files.get, prefix="policies", source=f"policies at {files.ref[:7]}"
+            )
+        except PolicyError as exc:
+            _LOADED[key] = f"they are not valid: {exc.problems[0]}"
+    return _LOADED[key]
+
+
+def _pr_policies(policies: Policies, snapshot: Snapshot, pr: PullRequest) -> Policies | str:
+    """The policies a PR is graded by: those read at its base, else the run's own."""
+    files = snapshot.policies_at(pr.base_sha)
+    return policies if files is None else policies_from_files(files)
+
+
+def _unusable_policies(pr: PullRequest, why: str) -> Verdict:
+    title = "Policies of the base branch are unusable"
+    summary = (
+        f"The policies at the base commit {pr.base_sha[:7]} of "
+        f"{md(pr.base_ref)} could not be used: {md(why)}. The check fails closed.\n"
+    )
+    return Verdict("failure", title, summary)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -361,60 +514,151 @@ def render(name: str, **context: object) -> str:
 # --------------------------------------------------------------------------- planning
 
 
-def _existing_run(snapshot: Snapshot, name: str, head_sha: str) -> int | None:
-    """The id of the latest check run with this name on the head, if any."""
-    runs = [c for c in snapshot.check_runs if c.name == name and c.head_sha == head_sha]
-    return max((c.id for c in runs), default=None)
+def _ours(run: CheckRun, snapshot: Snapshot) -> bool:
+    """Whether our own app made the run: anyone with checks: write can post the same name."""
+    if snapshot.own_app_id is not None:
+        return run.app_id == snapshot.own_app_id
+    if snapshot.own_app_slug is not None:
+        return run.app_slug == snapshot.own_app_slug
+    return True  # a snapshot file that does not say who we are
+
+
+def _existing_run(snapshot: Snapshot, name: str, head_sha: str) -> CheckRun | None:
+    """Our latest check run with this name on the head, if any."""
+    runs = [
+        c
+        for c in snapshot.check_runs
+        if c.name == name and c.head_sha == head_sha and _ours(c, snapshot)
+    ]
+    return max(runs, key=lambda c: c.id, default=None)
+
+
+def _gradable(pr: PullRequest) -> bool:
+    if pr.state != "open" or not pr.head_sha or pr.reviews is None:
+        return False
+    # Files not read (and not too many to list): nothing to judge.
+    return pr.files is not None or pr.changed_files > MAX_LISTED_FILES
+
+
+def _grade(policies: Policies, snapshot: Snapshot, pr: PullRequest) -> Verdict:
+    own = _pr_policies(policies, snapshot, pr)
+    if isinstance(own, str):
+        return _unusable_policies(pr, own)
+    return evaluate(own, pr, snapshot.codeowners_at(pr.base_sha), snapshot)
+
+
+def _commit_verdict(graded: list[tuple[PullRequest, Verdict]]) -> tuple[Conclusion, str, str]:
+    """The worst verdict over every PR with this head; the summary names each PR."""
+    worst: Conclusion = (
+        "failure" if any(v.conclusion == "failure" for _, v in graded) else "success"
+    )
+    if len(graded) == 1:
+        pr, verdict = graded[0]
+        head = f"Pull request #{pr.number} ({md(pr.title)}) into {md(pr.base_ref)}.\n\n"
+        return verdict.conclusion, verdict.title, head + verdict.summary
+    shown = [(p, v) for p, v in graded if v.conclusion == worst]
+    title = "; ".join(f"#{p.number}: {v.title}" for p, v in shown)
+    if len(title) > MAX_TITLE:
+        title = title[: MAX_TITLE - 1] + "…"
+    parts = [
+        f"This commit is the head of {len(graded)} open pull requests, and a check belongs "
+        "to the commit: it shows the worst of them, each graded by its own base branch.\n",
+        "| pull request | into | conclusion | title |",
+        "| --- | --- | --- | --- |",
+    ]
+    parts += [
+        f"| #{p.number} {md(p.title)} | {md(p.base_ref)} | {v.conclusion} | {md(v.title)} |"
+        for p, v in graded
+    ]
+    for p, v in graded:
+        parts += ["", f"### #{p.number} {md(p.title)} into {md(p.base_ref)}", "", v.summary]
+    summary = "\n".join(parts).strip() + "\n"
+    if len(summary) > MAX_SUMMARY:
+        summary = summary[:MAX_SUMMARY] + "\n\n(cut: the summary is too long)\n"
+    return worst, title, summary
+
+
+def _by_head(snapshot: Snapshot) -> dict[str, list[PullRequest]]:
+    heads: dict[str, list[PullRequest]] = {}
+    for pr in sorted(snapshot.pulls, key=lambda p: p.number):
+        if _gradable(pr):
+            heads.setdefault(pr.head_sha, []).append(pr)
+    return heads
+
+
+def reads_needed(policies: Policies, snapshot: Snapshot) -> dict[int, frozenset[str]]:
+    """Per PR, the reads its plan still depends on ("events", "pushers"); pure."""
+    needed: dict[int, frozenset[str]] = {}
+    for prs in _by_head(snapshot).values():
+        for pr in prs:
+            verdict = _grade(policies, snapshot, pr)
+            needs = set(verdict.needs)
+            if not policies.ownership.request_reviews or pr.draft:
+                needs.discard("events")
+            if needs:
+                needed[pr.number] = frozenset(needs)
+    return needed
 
 
 def plan_ownership(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
-    """Report the owner-approval check on each open PR and ask missing owners to review."""
+    """Report the owner-approval check on each head and ask missing owners to review."""
     policy = policies.ownership
     actions: list[Action] = []
     notes: list[str] = []
-    for pr in sorted(snapshot.pulls, key=lambda p: p.number):
-        if pr.state != "open" or not pr.head_sha or pr.reviews is None:
-            continue
-        if pr.files is None and pr.changed_files <= MAX_LISTED_FILES:
-            continue  # files were not read: nothing to judge
-        verdict = evaluate(policies, pr, snapshot.codeowners_at(pr.base_sha), snapshot)
-        notes.extend(verdict.notes)
-        run_id = _existing_run(snapshot, policy.check_name, pr.head_sha)
-        current = next((c for c in snapshot.check_runs if c.id == run_id), None)
-        if current is None or (
-            current.status,
-            current.conclusion,
-            current.title,
-            current.summary,
-        ) != ("completed", verdict.conclusion, verdict.title, verdict.summary):
+    for head_sha, prs in _by_head(snapshot).items():
+        graded = [(pr, _grade(policies, snapshot, pr)) for pr in prs]
+        for _, verdict in graded:
+            notes.extend(verdict.notes)
+        conclusion, title, summary = _commit_verdict(graded)
+        current = _existing_run(snapshot, policy.check_name, head_sha)
+        # Who pushed the head rides on our run, so the next run need not read the commit.
+        pushers = next((p.head_pushers for p in prs if p.head_pushers is not None), None)
+        external_id = None if pushers is None else pushers_id(pushers)
+        if (
+            current is None
+            or (
+                current.status,
+                current.conclusion,
+                current.title,
+                current.summary,
+            )
+            != ("completed", conclusion, title, summary)
+            or (external_id is not None and current.external_id != external_id)
+        ):
+            numbers = ", ".join(f"#{p.number}" for p in prs)
             actions.append(
                 UpsertCheckRun(
-                    reason=f"#{pr.number}: {verdict.title}",
+                    reason=f"{numbers}: {title}",
                     name=policy.check_name,
-                    head_sha=pr.head_sha,
-                    conclusion=verdict.conclusion,
-                    title=verdict.title,
-                    summary=verdict.summary,
-                    check_run_id=run_id,
+                    head_sha=head_sha,
+                    conclusion=conclusion,
+                    title=title,
+                    summary=summary,
+                    check_run_id=None if current is None else current.id,
+                    external_id=external_id,
                 )
             )
-        if not policy.request_reviews or pr.draft:
-            continue  # GitHub, too, asks code owners only once a PR is ready for review
-        users = tuple(dict.fromkeys(u for r in verdict.rows for u in r.request_users))
-        teams = tuple(dict.fromkeys(t for r in verdict.rows for t in r.request_teams))
-        if users or teams:
-            groups = ", ".join(
-                dict.fromkeys(r.group for r in verdict.rows if r.request_users or r.request_teams)
-            )
-            actions.append(
-                RequestReviewers(
-                    reason=(
-                        f"owners of {groups} have not approved #{pr.number} "
-                        "and were never asked to review it"
-                    ),
-                    number=pr.number,
-                    reviewers=users,
-                    team_reviewers=teams,
+        for pr, verdict in graded:
+            own = _pr_policies(policies, snapshot, pr)
+            if isinstance(own, str) or not own.ownership.request_reviews or pr.draft:
+                continue  # GitHub, too, asks code owners only once a PR is ready for review
+            users = tuple(dict.fromkeys(u for r in verdict.rows for u in r.request_users))
+            teams = tuple(dict.fromkeys(t for r in verdict.rows for t in r.request_teams))
+            if users or teams:
+                groups = ", ".join(
+                    dict.fromkeys(
+                        r.group for r in verdict.rows if r.request_users or r.request_teams
+                    )
                 )
-            )
+                actions.append(
+                    RequestReviewers(
+                        reason=(
+                            f"owners of {groups} have not approved #{pr.number} "
+                            "and were never asked to review it"
+                        ),
+                        number=pr.number,
+                        reviewers=users,
+                        team_reviewers=teams,
+                    )
+                )
     return Plan(FEATURE, tuple(actions), tuple(dict.fromkeys(notes)))

@@ -185,6 +185,15 @@ def _first_alias_line(text: str) -> int | None:
     return None
 
 
+def field_lines(text: str) -> Callable[[Loc], int]:
+    """The 1-based line of a field path in a policy file's text (1 when it cannot tell)."""
+    try:
+        lines = _walk(yaml.compose(text, Loader=_Loader)).lines
+    except yaml.YAMLError:
+        lines = {}
+    return lambda loc: _line_for(lines, loc)
+
+
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:

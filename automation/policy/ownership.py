@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -27,6 +27,10 @@ class ProtectedPath(PolicyModel):
     allow_author: bool = False
     # Like branch protection's "dismiss stale approvals": only approvals of the head count.
     invalidate_on_push: bool = False
+    # GitHub's "require approval of the most recent reviewable push": an approval of the
+    # head commit counts only from someone who did not push it (its author or committer).
+    # Unset: on when a path of the group lies in an area owners.yaml marks sensitive.
+    last_push_approval: bool | None = None
 
 
 class OwnershipPolicy(PolicyModel):
@@ -35,6 +39,10 @@ class OwnershipPolicy(PolicyModel):
     check_name: str = Field(default="owner-approval", min_length=1, max_length=100)
     # Ask missing owners for a review (once: never someone already requested or reviewing).
     request_reviews: bool = True
+    # Where the members of an @org/team owner come from. `github`: the teams API, and the
+    # check fails closed when the token cannot read it (GITHUB_TOKEN cannot). `policy`:
+    # owners.yaml's `members`, trusted as written; the summary says so.
+    team_source: Literal["github", "policy"] = "github"
     protected: tuple[ProtectedPath, ...] = Field(min_length=1)
 
     def groups_for(self, path: str) -> tuple[ProtectedPath, ...]:
@@ -46,6 +54,12 @@ class OwnershipPolicy(PolicyModel):
             for group in self.protected
             if any(compile_pattern(anchored(p)).fullmatch(path) for p in group.paths)
         )
+
+    def last_push_approval(self, group: ProtectedPath, policies: Policies) -> bool:
+        """Whether the group needs its head approved by someone who did not push it."""
+        if group.last_push_approval is not None:
+            return group.last_push_approval
+        return any(sensitive_covers(policies, sample_path(pattern)) for pattern in group.paths)
 
     def cross_check(self, policies: Policies) -> Iterator[RefProblem]:
         """Protected paths are valid patterns, unique, and owned by an area of owners.yaml."""
@@ -85,6 +99,18 @@ def anchored(pattern: str) -> str:
     if pattern.endswith("/") and not pattern.startswith(("/", "**")):
         return "/" + pattern
     return pattern
+
+
+def sensitive_covers(policies: Policies, path: str) -> bool:
+    """Whether a path lies in an area of owners.yaml marked sensitive."""
+    from automation.codeowners import compile_pattern
+
+    return any(
+        compile_pattern(anchored(p)).fullmatch(path)
+        for area in policies.owners.areas
+        if area.sensitive
+        for p in area.paths
+    )
 
 
 def sample_path(pattern: str) -> str:

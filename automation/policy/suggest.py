@@ -24,7 +24,7 @@ _UNKNOWN_NAME = re.compile(
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The one candidate close enough to `word` to be what was meant, if any."""
-    found = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.75)
+    found = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.8)
     return found[0] if found else None
 
 

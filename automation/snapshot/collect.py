@@ -244,7 +244,12 @@ def review_from_json(data: Json) -> Review:
 def check_run_from_json(data: Json) -> CheckRun:
     """Build a CheckRun from a check-runs item."""
     output = _mapping(data.get("output"))
+    app = _mapping(data.get("app"))
+    app_id = app.get("id")
     return CheckRun(
+        app_id=app_id if isinstance(app_id, int) else None,
+        app_slug=str(app["slug"]) if isinstance(app.get("slug"), str) else None,
+        external_id=data["external_id"] if isinstance(data.get("external_id"), str) else None,
         id=int(data["id"]),
         name=str(data.get("name", "")),
         head_sha=str(data.get("head_sha", "")),

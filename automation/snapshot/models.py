@@ -112,6 +112,8 @@ class PullRequest(Issue):
     requested_reviewers: tuple[str, ...] = ()
     requested_teams: tuple[str, ...] = ()
     commits_pushed_at: Time | None = None
+    # Logins that may have pushed the head commit (its author and committer); None: not read.
+    head_pushers: tuple[str, ...] | None = None
 
 
 class CheckRun(Frozen):
@@ -124,6 +126,10 @@ class CheckRun(Frozen):
     conclusion: str | None = None
     title: str = ""
     summary: str = ""
+    # The GitHub App that made the run: only our own app's runs are ours to trust or edit.
+    app_id: int | None = None
+    app_slug: str | None = None
+    external_id: str | None = None
 
 
 class Release(Frozen):
@@ -162,6 +168,14 @@ class CodeownersFile(Frozen):
     problem: str | None = None  # why it could not be read (the check then fails closed)
 
 
+class PolicyFiles(Frozen):
+    """The policy files as read at `ref` (a PR's base commit); None for a missing file."""
+
+    ref: str
+    files: dict[str, str | None] = Field(default_factory=dict)
+    problem: str | None = None  # why they could not be read (the check then fails closed)
+
+
 class Snapshot(Frozen):
     """Everything the planners may look at, read at `taken_at`."""
 
@@ -179,8 +193,19 @@ class Snapshot(Frozen):
     collaborators: tuple[str, ...] | None = None
     # CODEOWNERS as read from the PRs' base commits (never their heads), one per base sha.
     codeowners: tuple[CodeownersFile, ...] = ()
+    # Teams whose members GitHub would not show (handle -> why); the check fails closed.
+    team_problems: dict[str, str] = Field(default_factory=dict)
+    # Policies of PR bases other than the one the run was given (each PR is graded by its own).
+    base_policies: tuple[PolicyFiles, ...] = ()
+    # Our own app (id, or slug when the id is unknown): only its check runs are ours.
+    own_app_id: int | None = None
+    own_app_slug: str | None = None
     # The numbers an event named (None: a scheduled sweep read everything it needs).
     subjects: tuple[int, ...] | None = None
+
+    def policies_at(self, ref: str) -> PolicyFiles | None:
+        """Return the policy files read at this commit, if they were read."""
+        return next((p for p in self.base_policies if p.ref == ref), None)
 
     def codeowners_at(self, ref: str) -> CodeownersFile | None:
         """Return the CODEOWNERS read at this commit, if it was read."""
