@@ -45,7 +45,8 @@ def _line(text: str) -> int:
         (
             "  - area: cloud-chat",
             "  - area: cloud-chatt",
-            "policies/triage.yaml:{line} areas[2].area: unknown area 'cloud-chatt' (did you mean 'cloud-chat'?)",
+            "policies/triage.yaml:{line} areas[2].area: unknown area 'cloud-chatt'"
+            " (did you mean 'cloud-chat'?)",
         ),
         (
             "      - {severity: sev2, relative: 0.25}",
