@@ -359,10 +359,9 @@ APPLIERS: dict[type[Action], Callable[[Repository, Action], str]] = {
 
 
 def _error_text(exc: Exception) -> str:
-    if isinstance(exc, GithubException):
-        message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        return f"GitHub answered {exc.status}: {message or exc.data}"
-    return f"{type(exc).__name__}: {exc}"
+    from automation.github import failure_text
+
+    return failure_text(exc)
 
 
 def execute(

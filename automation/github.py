@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import jwt
-from github import Auth, Github, GithubRetry
+import requests
+from github import Auth, Github, GithubException, GithubRetry
 
 from automation.settings import Settings, SettingsError
 
@@ -65,3 +67,29 @@ def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
         seconds_between_writes=1.0 if settings.pacing else None,
         user_agent="dataface-ops",
     )
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line saying which request failed and how: GitHub's answer, or the network's."""
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return f"GitHub answered {exc.status}: {message or exc.data}"
+    if isinstance(exc, requests.RequestException):
+        request = exc.request
+        where = ""
+        if request is not None and request.url:
+            where = f"{request.method} {urlsplit(str(request.url)).path}: "
+        return where + _network_reason(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _network_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.RetryError):
+        # urllib3 gave up after its retries: MaxRetryError's reason says on which status.
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return f"GitHub kept failing ({reason or 'retries exhausted'})"
+    if isinstance(exc, requests.Timeout):
+        return "GitHub did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "the connection to GitHub failed"
+    return f"the request failed ({type(exc).__name__})"
