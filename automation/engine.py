@@ -104,9 +104,7 @@ def run_live(
             detail = _error_text(exc)
             with log_context(feature=name):
                 log.error("could not read what the feature needs: %s", detail)
-            errors.append(
-                f"{name}: could not read what it needs: {detail}; the next run resumes"
-            )
+            errors.append(f"{name}: could not read what it needs: {detail}; the next run resumes")
             continue
         plans.extend(planned)
     report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes)

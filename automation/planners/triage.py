@@ -496,21 +496,30 @@ def plan_issue(
     )
 
     actions: list[Action] = []
-    # Escalation: past the SLA, unacknowledged, once (its comment is the record).
+    # Escalation: past the SLA, unacknowledged, once (its comment is the record). The label
+    # is the other half of that one decision: a run that failed between the two writes (the
+    # label's POST failed, the comment went out) leaves the record without its label, and the
+    # next run puts the label back unless a person took it off.
     after = issue.model_copy(update={"labels": tuple(labels), "assignees": tuple(assignees)})
     escalate = _escalation(policies, snapshot, after, now) if dup is None else None
-    if escalate is not None and names.escalated not in labels:
+    repair = (
+        escalate is None
+        and dup is None
+        and names.escalated not in labels
+        and find_comment(issue, f"escalation-{issue.number}") is not None
+        and not removed_by_person(issue, names.escalated, bot)
+    )
+    if (escalate is not None or repair) and names.escalated not in labels:
+        why = (
+            f"unacknowledged past its {escalate[1]} h SLA"
+            if escalate is not None
+            else "escalated (the comment says so) but the label is missing"
+        )
         if labels != list(issue.labels) or assignees != list(issue.assignees):
             labels.append(names.escalated)
             reasons.append("escalated")
         else:
-            actions.append(
-                AddLabels(
-                    reason=f"unacknowledged past its {escalate[1]} h SLA",
-                    number=issue.number,
-                    labels=(names.escalated,),
-                )
-            )
+            actions.append(AddLabels(reason=why, number=issue.number, labels=(names.escalated,)))
 
     if labels != list(issue.labels) or assignees != list(issue.assignees) or close:
         actions.insert(
@@ -590,12 +599,15 @@ def plan_issue(
 
     if escalate is not None:
         esc_tag = marker(FEATURE, f"escalation-{issue.number}")
+        # Who was on call when the SLA ran out, not when the comment is written: a run cut
+        # short by a rate limit and resumed after a handoff writes the same text.
         esc_context = {
             **context,
             "severity": escalate[0],
             "sla_hours": escalate[1],
             "due": _fmt(escalate[2]),
-            "secondary": policies.oncall.secondary_on_call(policy.rotation, now),
+            "on_call": policies.oncall.on_call(policy.rotation, escalate[2]),
+            "secondary": policies.oncall.secondary_on_call(policy.rotation, escalate[2]),
         }
         actions.append(
             UpsertComment(
