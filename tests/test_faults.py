@@ -14,7 +14,7 @@ from tests.faults import scenarios
 from tests.faults.harness import Scenario, baseline, fault_run
 from tests.faults.injector import READ_FAULTS, WRITE_FAULTS, Fault
 
-SCENARIOS = (scenarios.TRIAGE, scenarios.ESCALATION)
+SCENARIOS = (scenarios.TRIAGE, scenarios.ESCALATION, scenarios.ONCALL, scenarios.DIGEST)
 RUNS: dict[str, int] = {}
 
 

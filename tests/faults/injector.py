@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock, injected
 
 Reply = tuple[int, dict[str, str], str]
 Kind = Literal["status", "connection", "timeout"]
 
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_CHECKED: dict[tuple[Any, ...], list[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,27 @@ class FaultyGitHub(GitHubMock):
         else:
             args = (self._wrap(args[0]), *args[1:])
         return super().add_callback(method, url, *args, **kwargs)
+
+    def problems(self) -> list[str]:
+        """Contract problems, each distinct call checked once for the whole layer.
+
+        Hundreds of fault runs send the same calls again; schema validation is the slow part.
+        """
+        problems: list[str] = []
+        for i, call in enumerate(self.calls):
+            req, resp = call.request, call.response
+            if getattr(resp, "_injected_fault", False):
+                continue
+            if not isinstance(resp, requests.Response):
+                problems.append(f"call {i}: {req.method} {req.url}: no mock matched")
+                continue
+            key = (req.method, req.url, req.body, resp.status_code, resp.content)
+            if key not in _CHECKED:
+                _CHECKED[key] = checker.check_call(
+                    str(req.method), str(req.url), req.body, resp.status_code, resp.content
+                )
+            problems.extend(f"call {i}: {line}" for line in _CHECKED[key])
+        return problems
 
     def serve(self, method: str, url: Any, payload: Any, status: int = 200) -> None:
         """A fixed answer that faults can still hit."""

@@ -39,6 +39,8 @@ class FakeIssues:
         self.issues: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.events: dict[int, list[dict[str, Any]]] = {}
+        # Fixed timelines (another test's data); otherwise built from events and comments.
+        self.timelines: dict[int, list[dict[str, Any]]] = {}
         self._ids = 50_000
         self._users: dict[str, Any] = {}
         self._register()
@@ -341,6 +343,8 @@ class FakeIssues:
 
     def _timeline(self, request: Any) -> Reply:
         number = self._number(request)
+        if number in self.timelines:
+            return self._page(request, self.timelines[number])
         entries: list[dict[str, Any]] = [dict(e) for e in self.events[number]]
         for comment in self.comments[number]:
             entries.append(

@@ -140,3 +140,64 @@ ESCALATION = Scenario(
     argv=("apply", "triage"),
     at=ESCALATED_AT,
 )
+
+
+# --- the on-call handoff: the next shift ----------------------------------------------
+
+HANDOFF_AT = at("2026-12-01T12:00:00")  # raj-iyer's shift since Mon 2026-11-30 10:00 GMT
+
+
+def build_oncall(mock: FaultyGitHub) -> World:
+    """The pinned issue written last shift, and #101 the bot gave sam-okafor then."""
+    from automation.plan import UpsertIssue
+    from automation.planners.oncall import plan_oncall
+    from automation.snapshot.models import Snapshot
+    from tests.faults.harness import shipped_policies
+
+    created = at("2026-11-24T10:30:00")
+    fake = FakeIssues(mock, REPO, created)
+    empty = Snapshot(repo=REPO, taken_at=created)
+    (roster,) = plan_oncall(shipped_policies(), empty, created).actions
+    assert isinstance(roster, UpsertIssue)
+    fake.issue(
+        7, title=roster.title, body=roster.body, labels=roster.labels, author=BOT, created=created
+    )
+    fake.user(BOT)
+    fake.issues[7]["user"]["type"] = "Bot"
+    triaged(fake, 101, at("2026-11-24T11:00:00"))
+    assert [a["login"] for a in fake.issues[101]["assignees"]] == ["sam-okafor"]
+    return IssuesWorld(fake)
+
+
+ONCALL = Scenario(
+    name="oncall",
+    build=build_oncall,
+    argv=("apply", "oncall"),
+    at=HANDOFF_AT,
+)
+
+
+# --- the weekly digest ----------------------------------------------------------------
+
+
+def build_digest(mock: FaultyGitHub) -> World:
+    """The week of tests/test_digest_flow.py: regressions, stale items, merges, releases."""
+    from tests import test_digest_flow as week
+
+    fake = FakeIssues(mock, REPO, DIGEST_AT)
+    for data in (*week.OPEN_ITEMS, *week.CLOSED_ITEMS):
+        fake.add(data)
+    fake.timelines.update(week.TIMELINES)
+    api = fake.api
+    mock.serve("GET", api, checker.example("repos/get", repo=REPO, default_branch="trunk"))
+    mock.serve("GET", f"{api}/pulls", week.PULLS)
+    for number, files in week.FILES.items():
+        mock.serve("GET", f"{api}/pulls/{number}/files", files)
+    for sha, conclusion in week.RUNS.items():
+        mock.serve("GET", f"{api}/commits/{sha}/check-runs", week.check_runs(sha, conclusion))
+    mock.serve("GET", f"{api}/releases", week.RELEASES)
+    return IssuesWorld(fake)
+
+
+DIGEST_AT = at("2026-11-24T12:00:00")
+DIGEST = Scenario(name="digest", build=build_digest, argv=("apply", "digest"), at=DIGEST_AT)
