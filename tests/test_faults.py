@@ -14,7 +14,17 @@ from tests.faults import scenarios
 from tests.faults.harness import Scenario, baseline, fault_run
 from tests.faults.injector import READ_FAULTS, WRITE_FAULTS, Fault
 
-SCENARIOS = (scenarios.TRIAGE, scenarios.ESCALATION, scenarios.ONCALL, scenarios.DIGEST)
+SCENARIOS = (
+    scenarios.TRIAGE,
+    scenarios.ESCALATION,
+    scenarios.ONCALL,
+    scenarios.DIGEST,
+    scenarios.STALE,
+    scenarios.RELEASE_OPEN,
+    scenarios.RELEASE_UPDATE,
+    scenarios.RELEASE_PUBLISH,
+    scenarios.OWNERSHIP,
+)
 RUNS: dict[str, int] = {}
 
 

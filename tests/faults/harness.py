@@ -127,8 +127,17 @@ def _stop(mock: FaultyGitHub) -> list[str]:
     return problems
 
 
+_BASELINES: dict[str, Baseline] = {}
+
+
 def baseline(scenario: Scenario, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Baseline:
-    """The unfaulted run: its final state, and how many writes and reads it sends."""
+    """The unfaulted run: its final state, and how many writes and reads it sends (once)."""
+    if scenario.name not in _BASELINES:
+        _BASELINES[scenario.name] = _baseline(scenario, tmp, monkeypatch)
+    return _BASELINES[scenario.name]
+
+
+def _baseline(scenario: Scenario, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Baseline:
     mock, world = _fresh(scenario)
     try:
         first = run_once(scenario, mock, world, scenario.at, tmp, monkeypatch)
