@@ -413,9 +413,10 @@ def _handle_error(exc: BaseException) -> int:
         from github import BadCredentialsException, GithubException, RateLimitExceededException
 
         if isinstance(exc, RateLimitExceededException):
+            where = getattr(exc, "request_line", None)
             print(
-                "error: the GitHub rate limit is exhausted; nothing more was written, "
-                "and the next run resumes",
+                f"error: {where + ': ' if where else ''}the GitHub rate limit is exhausted; "
+                "nothing more was written, and the next run resumes",
                 file=sys.stderr,
             )
             return EXIT_FAILED
@@ -423,8 +424,9 @@ def _handle_error(exc: BaseException) -> int:
             print("error: GitHub rejected the credentials (check GITHUB_TOKEN)", file=sys.stderr)
             return EXIT_BAD_INPUT
         if isinstance(exc, GithubException):
-            message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
-            print(f"error: GitHub answered {exc.status}: {message}", file=sys.stderr)
+            from automation.github import failure_text
+
+            print(f"error: {failure_text(exc)}; the next run resumes", file=sys.stderr)
             return EXIT_FAILED
     if "jinja2" in sys.modules:
         from jinja2 import TemplateError

@@ -111,3 +111,33 @@ def test_an_unknown_rotation_is_still_bad_input(capsys: pytest.CaptureFixture[st
     assert main(["oncall", "now", "--rotation", "nope", "--policies", POLICIES]) == 2
     (line,) = _lines(capsys.readouterr().err)
     assert line.startswith("error: unknown rotation 'nope' (known: ")
+
+
+def test_an_exhausted_rate_limit_on_a_read_is_exit_1_naming_the_request(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github.get(
+        ISSUES,
+        status=403,
+        json={"message": "API rate limit exceeded for installation ID 1."},
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"},
+    )
+    code = main(["apply", "triage", "--repo", "o/r", "--policies", POLICIES])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_FAILED, captured
+    (line,) = _lines(captured.err)
+    assert line.startswith("error: GET /repos/o/r/issues: the GitHub rate limit is exhausted")
+    assert line.endswith("the next run resumes")
+
+
+def test_a_refused_read_names_the_request(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github.get(ISSUES, status=404, json={"message": "Not Found"})
+    code = main(["apply", "triage", "--repo", "o/r", "--policies", POLICIES])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_FAILED, captured
+    assert (
+        "error: triage: could not read what it needs: GET /repos/o/r/issues: "
+        "GitHub answered 404: Not Found; the next run resumes"
+    ) in captured.out

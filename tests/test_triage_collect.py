@@ -269,6 +269,7 @@ def test_a_feature_github_refuses_to_read_for_does_not_stop_the_others(
     ]
     out = capsys.readouterr().out
     assert (
-        "error: release: could not read what it needs: GitHub answered 403: "
+        "error: release: could not read what it needs: "
+        f"GET {API}/releases/latest: GitHub answered 403: "
         "Resource not accessible by integration" in out
     )
