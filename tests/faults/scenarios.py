@@ -315,12 +315,26 @@ class ReleaseWorld(World):
         return found
 
 
-def _release_repo(mock: FaultyGitHub) -> Any:
+_RELEASE_FIELDS = ("pulls", "files", "releases", "refs", "main", "tags", "events", "now")
+_RELEASE_STATES: dict[str, dict[str, Any]] = {}
+
+
+def _release_repo(mock: FaultyGitHub, key: str = "last week", then: Any = None) -> Any:
+    """Last week's train and 12 merges (then `then`), built once and copied after that."""
+    import copy
+
     from tests.release_github import FakeRepo
     from tests.test_release_flow import last_week
 
     fake = FakeRepo(mock)
+    if key in _RELEASE_STATES:
+        for name, value in copy.deepcopy(_RELEASE_STATES[key]).items():
+            setattr(fake, name, value)
+        return fake
     last_week(fake, merged=12)
+    if then is not None:
+        then(fake)
+    _RELEASE_STATES[key] = copy.deepcopy({name: getattr(fake, name) for name in _RELEASE_FIELDS})
     return fake
 
 
@@ -346,26 +360,31 @@ def build_release_open(mock: FaultyGitHub) -> World:
     return ReleaseWorld(_release_repo(mock))
 
 
-def build_release_update(mock: FaultyGitHub) -> World:
-    fake = _release_repo(mock)
-    fake.now = TRAIN_DUE
-    _train_run(TRAIN_DUE)
-    (train,) = [n for n, p in fake.pulls.items() if p["state"] == "open"]
-    fake.pulls[train]["body"] = "Captain: hold #301.\n\n" + fake.pulls[train]["body"]
-    fake.merge_into_main(
-        341, "Add SQL eval suite", at("2026-11-24T17:00:00"), labels=("area:evals",)
-    )
-    return ReleaseWorld(fake)
-
-
-def build_release_publish(mock: FaultyGitHub) -> World:
-    fake = _release_repo(mock)
+def _opened(fake: Any) -> None:
     fake.now = TRAIN_DUE
     _train_run(TRAIN_DUE)
     (train,) = [n for n, p in fake.pulls.items() if p["state"] == "open"]
     assert train == TRAIN_PR
-    fake.merge_pull(train, at("2026-11-25T16:00:00"))
-    return ReleaseWorld(fake)
+
+
+def build_release_update(mock: FaultyGitHub) -> World:
+    def then(fake: Any) -> None:
+        _opened(fake)
+        train = fake.pulls[TRAIN_PR]
+        train["body"] = "Captain: hold #301.\n\n" + train["body"]
+        fake.merge_into_main(
+            341, "Add SQL eval suite", at("2026-11-24T17:00:00"), labels=("area:evals",)
+        )
+
+    return ReleaseWorld(_release_repo(mock, "update", then))
+
+
+def build_release_publish(mock: FaultyGitHub) -> World:
+    def then(fake: Any) -> None:
+        _opened(fake)
+        fake.merge_pull(TRAIN_PR, at("2026-11-25T16:00:00"))
+
+    return ReleaseWorld(_release_repo(mock, "publish", then))
 
 
 TRAIN_PR = 312  # 12 PRs merged since last week's train: #300..#311
