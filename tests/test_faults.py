@@ -1,6 +1,6 @@
 """The fault-injection layer: every write of each feature's representative run fails in turn
-(a 502 GitHub applied, one it did not, a dropped connection, a timeout, a secondary and a
-primary rate limit), and every read fails (a 500 and a 429 once, a 502 that persists); then a
+(a 502 GitHub applied, one it did not, a connection dropped before or after GitHub applied
+it, a timeout, a secondary and a primary rate limit), and every read fails (a 500 and a 429 once, a 502 that persists); then a
 clean run must reach the unfaulted state, with nothing created twice, and the run after it
 must write nothing."""
 

@@ -53,6 +53,7 @@ WRITE_FAULTS = (
     Fault("502 applied", applied=True, status=502, message="Server Error"),
     Fault("502 not applied", status=502, message="Server Error"),
     Fault("dropped connection", kind="connection"),
+    Fault("dropped connection after GitHub applied it", kind="connection", applied=True),
     Fault("timeout after GitHub applied it", kind="timeout", applied=True),
     Fault("secondary rate limit", status=403, message=SECONDARY, headers=(("Retry-After", "0"),)),
     Fault("primary rate limit", status=403, message=PRIMARY, headers=RESET),
