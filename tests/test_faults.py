@@ -1,8 +1,8 @@
 """The fault-injection layer: every write of each feature's representative run fails in turn
 (a 502 GitHub applied, one it did not, a connection dropped before or after GitHub applied
-it, a timeout, a secondary and a primary rate limit), and every read fails (a 500 and a 429 once, a 502 that persists); then a
-clean run must reach the unfaulted state, with nothing created twice, and the run after it
-must write nothing."""
+it, a timeout, a secondary and a primary rate limit), and every read fails (a 500 and a 429
+once, a 502 that persists); then a clean run must reach the unfaulted state, with nothing
+created twice, and the run after it must write nothing."""
 
 from __future__ import annotations
 
