@@ -25,7 +25,6 @@ SCENARIOS = (
     scenarios.RELEASE_PUBLISH,
     scenarios.OWNERSHIP,
 )
-RUNS: dict[str, int] = {}
 
 
 def _cases(faults: tuple[Fault, ...]) -> list[object]:
@@ -51,7 +50,6 @@ def test_each_write_failing_then_a_clean_run_converges(
             tmp=tmp_path,
             monkeypatch=monkeypatch,
         )
-    RUNS[f"{scenario.name} writes {fault}"] = expected.writes
 
 
 @pytest.mark.parametrize(("scenario", "fault"), _cases(READ_FAULTS))
@@ -69,4 +67,3 @@ def test_each_read_failing_then_a_clean_run_converges(
             tmp=tmp_path,
             monkeypatch=monkeypatch,
         )
-    RUNS[f"{scenario.name} reads {fault}"] = expected.reads

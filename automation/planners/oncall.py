@@ -119,7 +119,7 @@ def needs_events(
 
 
 def handed_this_shift(
-    policies: Policies, snapshot: Snapshot, issue: Issue, shift_start: dt.datetime
+    policies: Policies, snapshot: Snapshot, issue: Issue, shift_start: dt.datetime, now: dt.datetime
 ) -> bool:
     """Whether the bot already handed this regression to the on-call during this shift.
 
@@ -129,7 +129,7 @@ def handed_this_shift(
     if issue.events is None:
         return False
     bot = snapshot.bot_login.lower()
-    primary = policies.oncall.on_call(policies.triage.rotation, shift_start).lower()
+    primary = policies.oncall.on_call(policies.triage.rotation, now).lower()  # as hand_over
     ours = [e for e in issue.events if e.actor.lower() == bot and e.created_at >= shift_start]
     return any(e.event == "unassigned" for e in ours) and any(
         e.event == "assigned" and (e.assignee or "").lower() == primary for e in ours
@@ -224,7 +224,7 @@ def plan_oncall(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
         move = hand_over(policies, snapshot, issue, now)
         if move is None:
             owners[issue.number] = issue.assignees
-            if handed_this_shift(policies, snapshot, issue, shift_start):
+            if handed_this_shift(policies, snapshot, issue, shift_start, now):
                 handed.append(issue.number)  # by a run whose note did not go out
             continue
         outgoing, incoming = move
