@@ -97,6 +97,7 @@ TRIAGE = Scenario(
     build=build_triage,
     argv=("run", "triage"),
     at=FILED + dt.timedelta(seconds=40),
+    later=dt.timedelta(hours=6),  # resumed hours later, before the 24 h SLA escalates it
     event=triage_event(),
 )
 
@@ -141,6 +142,7 @@ ESCALATION = Scenario(
     build=build_escalation,
     argv=("apply", "triage"),
     at=ESCALATED_AT,
+    later=dt.timedelta(days=1),  # resumed the next day, within the same shift
 )
 
 
@@ -176,6 +178,7 @@ ONCALL = Scenario(
     build=build_oncall,
     argv=("apply", "oncall"),
     at=HANDOFF_AT,
+    later=dt.timedelta(days=1),  # resumed the next day, within the same shift
 )
 
 
@@ -202,7 +205,13 @@ def build_digest(mock: FaultyGitHub) -> World:
 
 
 DIGEST_AT = at("2026-11-24T12:00:00")
-DIGEST = Scenario(name="digest", build=build_digest, argv=("apply", "digest"), at=DIGEST_AT)
+DIGEST = Scenario(
+    name="digest",
+    build=build_digest,
+    argv=("apply", "digest"),
+    at=DIGEST_AT,
+    later=dt.timedelta(days=2),  # the digest of the same week, written two days late
+)
 
 
 # --- stale: warn one, close one, un-stale one -----------------------------------------
@@ -408,6 +417,7 @@ RELEASE_OPEN = Scenario(
     build=build_release_open,
     argv=("run", "release"),
     at=TRAIN_DUE,
+    later=dt.timedelta(hours=18),  # the next morning's sweep
     event=SCHEDULE,
 )
 RELEASE_UPDATE = Scenario(
@@ -415,6 +425,7 @@ RELEASE_UPDATE = Scenario(
     build=build_release_update,
     argv=("run", "release"),
     at=at("2026-11-25T09:00:00"),
+    later=dt.timedelta(days=1),  # the next day's sweep
     event=SCHEDULE,
 )
 RELEASE_PUBLISH = Scenario(
@@ -422,6 +433,7 @@ RELEASE_PUBLISH = Scenario(
     build=build_release_publish,
     argv=("run", "release"),
     at=at("2026-11-25T16:01:00"),
+    later=dt.timedelta(days=1),  # the next day's sweep
     event=_merged_train_event(),
 )
 
