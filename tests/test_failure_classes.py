@@ -141,3 +141,26 @@ def test_a_refused_read_names_the_request(
         "error: triage: could not read what it needs: GET /repos/o/r/issues: "
         "GitHub answered 404: Not Found; the next run resumes"
     ) in captured.out
+
+
+def test_a_write_whose_answer_never_came_is_reported_naming_the_request(
+    github: GitHubMock,
+) -> None:
+    from automation.execute import execute
+    from automation.github import make_github
+    from automation.plan import EditIssue, Plan
+    from automation.settings import Settings
+
+    def timeout(request: requests.PreparedRequest) -> object:
+        raise injected(requests.ReadTimeout("read timed out", request=request))
+
+    github.add_callback("PATCH", "/repos/o/r/issues/5", callback=timeout)
+    repo = make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+    action = EditIssue(reason="r", number=5, labels=("bug",))
+    report = execute([Plan("triage", (action,))], repo)
+    (outcome,) = report.outcomes
+    assert (outcome.status, outcome.detail) == (
+        "failed",
+        "PATCH /repos/o/r/issues/5: GitHub did not answer in time",
+    )
+    assert not report.ok
