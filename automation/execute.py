@@ -380,12 +380,34 @@ def execute(
     return report
 
 
+def _github_failed(exc: Exception) -> bool:
+    """GitHub or the network failed (a 5xx after the retries, a dropped connection, a timeout):
+    unlike a refusal (a 4xx), the next run may well succeed."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500
+    return isinstance(exc, requests.RequestException)
+
+
+def _subject(action: Action) -> int | None:
+    number = getattr(action, "number", None)
+    return number if isinstance(number, int) else None
+
+
 def _execute_plan(
     plan: Plan, repo: Repository | None, report: Report, *, dry_run: bool, max_writes: int | None
 ) -> None:
+    # A plan orders the writes to one issue or PR so that the one the next run keys on comes
+    # last (the comment after the label, the close after the comment). When GitHub fails one
+    # of them, the later ones wait for the next run, which plans them again from the state;
+    # a refusal (a locked issue's comment) holds nothing back. Other subjects go on.
+    held: dict[int, str] = {}
     for action in plan.actions:
         if report.stopped:
             report.outcomes.append(Outcome(action, "skipped", report.stopped))
+            continue
+        subject = _subject(action)
+        if subject is not None and subject in held:
+            report.outcomes.append(Outcome(action, "skipped", held[subject]))
             continue
         if dry_run:
             log.info("[dry-run] %s", action.describe())
@@ -413,6 +435,8 @@ def _execute_plan(
             detail = _error_text(exc)
             log.error("failed: %s: %s", action.describe(), detail)
             report.outcomes.append(Outcome(action, "failed", detail))
+            if subject is not None and _github_failed(exc):
+                held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
             continue
         log.info("applied %s", action.describe())
         report.outcomes.append(Outcome(action, "applied", detail))

@@ -314,6 +314,8 @@ def _edit_events(issue: Issue, action: EditIssue, now: dt.datetime, bot: str) ->
         for login in action.assignees:
             if login not in issue.assignees:
                 record("assigned", assignee=login)
+    if action.state is not None and action.state != issue.state:
+        record("closed" if action.state == "closed" else "reopened")
     return events
 
 

@@ -171,3 +171,127 @@ def test_an_unfaulted_escalation_baseline_writes_the_label_then_the_comment(
         marker("triage", "issue-101"),
         ESCALATION,
     ]
+
+
+# --- a duplicate the policy closes: the comment before the close ---------------------
+
+
+def _closing() -> object:
+    import dataclasses
+
+    base = policies()
+    duplicates = base.triage.duplicates.model_copy(update={"close": True})
+    return dataclasses.replace(
+        base, triage=base.triage.model_copy(update={"duplicates": duplicates})
+    )
+
+
+def _duplicate_case() -> Snapshot:
+    first = snapshot(issue(100))
+    original = simulate(first, plan_triage(policies(), first, NOW)).issue(100)
+    assert isinstance(original, Issue)
+    return snapshot(original, issue(105, events=()))
+
+
+def test_a_duplicate_is_closed_only_after_its_comment() -> None:
+    pols = _closing()
+    p = plan_triage(pols, _duplicate_case(), NOW)  # type: ignore[arg-type]
+    kinds = [(type(a).__name__, getattr(a, "state", None)) for a in p.actions]
+    # A closed issue is no longer triaged: closed first, its comment could never follow.
+    assert kinds == [("EditIssue", None), ("UpsertComment", None), ("EditIssue", "closed")]
+
+
+def test_a_duplicate_whose_close_failed_is_closed_by_the_next_run() -> None:
+    pols = _closing()
+    snap = _duplicate_case()
+    p = plan_triage(pols, snap, NOW)  # type: ignore[arg-type]
+    landed = simulate(snap, p.actions[:2])  # the close's PATCH failed
+    again = plan_triage(pols, landed, NOW + dt.timedelta(hours=1))  # type: ignore[arg-type]
+    assert [(type(a).__name__, getattr(a, "state", None)) for a in again.actions] == [
+        ("EditIssue", "closed")
+    ]
+
+
+def test_a_duplicate_a_person_reopened_stays_open() -> None:
+    pols = _closing()
+    snap = _duplicate_case()
+    closed = simulate(snap, plan_triage(pols, snap, NOW))  # type: ignore[arg-type]
+    subject = closed.issue(105)
+    assert isinstance(subject, Issue) and subject.state == "closed"
+    reopened = subject.model_copy(
+        update={
+            "state": "open",
+            "events": (*(subject.events or ()), event("reopened", "maya-chen", at=NOW)),
+        }
+    )
+    later = snapshot(*(i for i in closed.issues if i.number != 105), reopened)
+    again = plan_triage(pols, later, NOW + dt.timedelta(hours=1))  # type: ignore[arg-type]
+    assert [a for a in again.actions if getattr(a, "number", None) == 105] == []
+
+
+# --- the executor: a write GitHub failed holds back the later writes to that issue ----
+
+
+def test_after_github_fails_a_write_the_later_writes_to_that_issue_wait(
+    github: object,
+) -> None:
+    from automation.execute import execute
+    from automation.github import make_github
+    from automation.plan import Plan
+    from automation.settings import Settings
+    from tests.github_api import checker
+    from tests.github_api.fixtures import GitHubMock
+
+    assert isinstance(github, GitHubMock)
+    api = "/repos/o/r"
+    github.patch(f"{api}/issues/5", status=502, json={"message": "Server Error"})
+    github.post(f"{api}/issues/6/labels", json=[checker.label_json("x", repo="o/r")])
+    tag = marker("triage", "issue-5")
+    plan = Plan(
+        "triage",
+        (
+            EditIssue(reason="r", number=5, labels=("x",)),
+            AddLabels(reason="r", number=6, labels=("x",)),
+            UpsertComment(reason="r", number=5, marker=tag, body=f"{tag}\nsummary"),
+        ),
+    )
+    repo = make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+    report = execute([plan], repo)
+    assert [(o.status, o.action.number) for o in report.outcomes] == [  # type: ignore[attr-defined]
+        ("failed", 5),
+        ("applied", 6),
+        ("skipped", 5),
+    ]
+    assert "#5 failed" in report.outcomes[2].detail
+    assert github.count("POST", "/issues/5/comments") == 0
+    assert not report.ok
+
+
+def test_a_write_github_refuses_for_good_does_not_hold_back_the_rest(github: object) -> None:
+    """A locked issue refuses comments to apps (403), but its labels still go on."""
+    from automation.execute import execute
+    from automation.github import make_github
+    from automation.plan import Plan
+    from automation.settings import Settings
+    from tests.github_api import checker
+    from tests.github_api.fixtures import GitHubMock
+
+    assert isinstance(github, GitHubMock)
+    api = "/repos/o/r"
+    github.post(
+        f"{api}/issues/5/comments",
+        status=403,
+        json={"message": "Unable to create comment because issue is locked."},
+    )
+    github.post(f"{api}/issues/5/labels", json=[checker.label_json("stale", repo="o/r")])
+    tag = marker("stale", "warning-5")
+    plan = Plan(
+        "stale",
+        (
+            UpsertComment(reason="r", number=5, marker=tag, body=f"{tag}\nwarning"),
+            AddLabels(reason="r", number=5, labels=("stale",)),
+        ),
+    )
+    repo = make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+    report = execute([plan], repo)
+    assert [o.status for o in report.outcomes] == ["failed", "applied"]

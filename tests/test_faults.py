@@ -24,6 +24,7 @@ SCENARIOS = (
     scenarios.RELEASE_UPDATE,
     scenarios.RELEASE_PUBLISH,
     scenarios.OWNERSHIP,
+    scenarios.DUPLICATE,
 )
 
 

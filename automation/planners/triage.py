@@ -327,6 +327,11 @@ def added_by_bot(issue: Issue, label: str, bot: str) -> bool:
     return last is not None and last.event == "labeled" and not _is_person(last.actor, bot)
 
 
+def closed_by_bot(issue: Issue, bot: str) -> bool:
+    """Whether the bot ever closed this issue (unknown events: not as far as we know)."""
+    return any(e.event == "closed" and not _is_person(e.actor, bot) for e in issue.events or ())
+
+
 def unassigned_by_person(issue: Issue, bot: str) -> bool:
     """Whether a person ever took an assignee off this issue."""
     return any(e.event == "unassigned" and _is_person(e.actor, bot) for e in issue.events or ())
@@ -488,11 +493,13 @@ def plan_issue(
         assignees = list(_assignees_for(policies, rule, area, how, now))
         reasons.append(f"assign {', '.join(assignees)} ({how})")
 
+    # Closed once: at the first triage, or later when that close never landed (the bot never
+    # closed it; a duplicate a person reopened stays open).
     close = (
         dup is not None
         and policy.duplicates.close
         and names.duplicate in labels
-        and find_comment(issue, f"issue-{issue.number}") is None
+        and (find_comment(issue, f"issue-{issue.number}") is None or not closed_by_bot(issue, bot))
     )
 
     actions: list[Action] = []
@@ -521,16 +528,14 @@ def plan_issue(
         else:
             actions.append(AddLabels(reason=why, number=issue.number, labels=(names.escalated,)))
 
-    if labels != list(issue.labels) or assignees != list(issue.assignees) or close:
+    if labels != list(issue.labels) or assignees != list(issue.assignees):
         actions.insert(
             0,
             EditIssue(
-                reason="triage: " + "; ".join(reasons or ["close the duplicate"]),
+                reason="triage: " + "; ".join(reasons),
                 number=issue.number,
                 labels=tuple(labels) if labels != list(issue.labels) else None,
                 assignees=tuple(assignees) if assignees != list(issue.assignees) else None,
-                state="closed" if close else None,
-                state_reason="not_planned" if close else None,
             ),
         )
 
@@ -595,6 +600,17 @@ def plan_issue(
                 body=body,
                 comment_id=existing.id if existing else None,
             ),
+        )
+
+    if close:
+        # Last: a closed issue is no longer triaged, so its comment must be there first.
+        actions.append(
+            EditIssue(
+                reason=f"triage: close the duplicate of #{dup}",
+                number=issue.number,
+                state="closed",
+                state_reason="not_planned",
+            )
         )
 
     if escalate is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from automation.plan import MARKER_PREFIX
 from tests.faults.harness import Scenario, World
 from tests.faults.injector import FaultyGitHub
@@ -264,18 +262,12 @@ def build_stale(mock: FaultyGitHub) -> World:
     return IssuesWorld(fake)
 
 
-# Issue 12.2: the warning goes out although its label's POST failed unapplied, and the
-# next run warns again. The stale planner is fixed on its own branch; its merge flips these.
-STALE_ORDERING = pytest.mark.xfail(
-    strict=True, reason="issue 12.2: stale ordering, fixed on stale branch"
-)
 STALE = Scenario(
     name="stale",
     build=build_stale,
     argv=("apply", "stale"),
     at=STALE_AT,
     policies=stale_policies,
-    marks={"502 not applied": STALE_ORDERING, "dropped connection": STALE_ORDERING},
 )
 
 
@@ -598,4 +590,36 @@ OWNERSHIP = Scenario(
     at=at("2026-11-24T12:00:00"),
     event=_review_event(),
     repo=_review_event()[1]["repository"]["full_name"],
+)
+
+
+# --- triage of a duplicate the policy closes ------------------------------------------
+
+
+def closing_policies() -> Any:
+    import dataclasses
+
+    from tests.faults.harness import shipped_policies
+
+    base = shipped_policies()
+    duplicates = base.triage.duplicates.model_copy(update={"close": True})
+    triage = base.triage.model_copy(update={"duplicates": duplicates})
+    return dataclasses.replace(base, triage=triage)
+
+
+def build_duplicate(mock: FaultyGitHub) -> World:
+    fake = FakeIssues(mock, REPO, FILED)
+    _regression(fake, 100, FILED - dt.timedelta(days=1))  # same suite and metric, open
+    _regression(fake, 101, FILED)
+    return IssuesWorld(fake)
+
+
+DUPLICATE = Scenario(
+    name="triage-duplicate",
+    build=build_duplicate,
+    argv=("run", "triage"),
+    at=FILED + dt.timedelta(seconds=40),
+    later=dt.timedelta(hours=6),
+    event=triage_event(),
+    policies=closing_policies,
 )
