@@ -433,10 +433,12 @@ def _execute_plan(
             continue
         except (GithubException, requests.RequestException) as exc:
             detail = _error_text(exc)
+            if _github_failed(exc):
+                detail += "; the next run resumes"
+                if subject is not None:
+                    held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
             log.error("failed: %s: %s", action.describe(), detail)
             report.outcomes.append(Outcome(action, "failed", detail))
-            if subject is not None and _github_failed(exc):
-                held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
             continue
         log.info("applied %s", action.describe())
         report.outcomes.append(Outcome(action, "applied", detail))

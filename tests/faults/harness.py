@@ -178,6 +178,9 @@ def fault_run(
             f"{what}: exit {faulted.code}\n{faulted.out}{faulted.err}"
         )
         assert "Traceback" not in faulted.err, f"{what}:\n{faulted.err}"
+        if faulted.code == cli.EXIT_FAILED:
+            said = faulted.out + faulted.err
+            assert "the next run resumes" in said, f"{what}: exit 1 without saying so\n{said}"
         later = scenario.at + scenario.later
         # A fault the run got over by itself (a retried read, a resent or found POST) left
         # the unfaulted state already: the clean run is then the one that must write nothing.
