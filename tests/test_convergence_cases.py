@@ -12,6 +12,7 @@ import pytest
 from automation.plan import AddLabels, EditIssue, UpsertComment, UpsertIssue, marker, simulate
 from automation.planners.oncall import plan_oncall
 from automation.planners.triage import plan_triage
+from automation.policy.loader import Policies
 from automation.snapshot.models import Issue, Snapshot
 from tests.faults import scenarios
 from tests.faults.harness import Scenario, baseline, run_once
@@ -176,7 +177,7 @@ def test_an_unfaulted_escalation_baseline_writes_the_label_then_the_comment(
 # --- a duplicate the policy closes: the comment before the close ---------------------
 
 
-def _closing() -> object:
+def _closing() -> Policies:
     import dataclasses
 
     base = policies()
@@ -195,7 +196,7 @@ def _duplicate_case() -> Snapshot:
 
 def test_a_duplicate_is_closed_only_after_its_comment() -> None:
     pols = _closing()
-    p = plan_triage(pols, _duplicate_case(), NOW)  # type: ignore[arg-type]
+    p = plan_triage(pols, _duplicate_case(), NOW)
     kinds = [(type(a).__name__, getattr(a, "state", None)) for a in p.actions]
     # A closed issue is no longer triaged: closed first, its comment could never follow.
     assert kinds == [("EditIssue", None), ("UpsertComment", None), ("EditIssue", "closed")]
@@ -204,9 +205,9 @@ def test_a_duplicate_is_closed_only_after_its_comment() -> None:
 def test_a_duplicate_whose_close_failed_is_closed_by_the_next_run() -> None:
     pols = _closing()
     snap = _duplicate_case()
-    p = plan_triage(pols, snap, NOW)  # type: ignore[arg-type]
+    p = plan_triage(pols, snap, NOW)
     landed = simulate(snap, p.actions[:2])  # the close's PATCH failed
-    again = plan_triage(pols, landed, NOW + dt.timedelta(hours=1))  # type: ignore[arg-type]
+    again = plan_triage(pols, landed, NOW + dt.timedelta(hours=1))
     assert [(type(a).__name__, getattr(a, "state", None)) for a in again.actions] == [
         ("EditIssue", "closed")
     ]
@@ -215,7 +216,7 @@ def test_a_duplicate_whose_close_failed_is_closed_by_the_next_run() -> None:
 def test_a_duplicate_a_person_reopened_stays_open() -> None:
     pols = _closing()
     snap = _duplicate_case()
-    closed = simulate(snap, plan_triage(pols, snap, NOW))  # type: ignore[arg-type]
+    closed = simulate(snap, plan_triage(pols, snap, NOW))
     subject = closed.issue(105)
     assert isinstance(subject, Issue) and subject.state == "closed"
     reopened = subject.model_copy(
@@ -225,7 +226,7 @@ def test_a_duplicate_a_person_reopened_stays_open() -> None:
         }
     )
     later = snapshot(*(i for i in closed.issues if i.number != 105), reopened)
-    again = plan_triage(pols, later, NOW + dt.timedelta(hours=1))  # type: ignore[arg-type]
+    again = plan_triage(pols, later, NOW + dt.timedelta(hours=1))
     assert [a for a in again.actions if getattr(a, "number", None) == 105] == []
 
 
