@@ -2,9 +2,11 @@
 
 A scenario builds GitHub's state on a fresh `FaultyGitHub`, runs `dataface-ops` the way a
 workflow step does, and reads the state back as plain data. For each fault the harness runs
-the feature with the fault armed (it must end with exit 0 or 1, never a traceback), then a
-clean run at a later time (the comment texts must not depend on when they are written),
-and asserts that the state equals the unfaulted run's and that one more run writes nothing.
+the feature with the fault armed (exit 0 only if it still converged, else exit 1 saying the
+next run resumes; never a traceback), then a clean run hours or days later (no text may
+depend on when it is written), and asserts that the state equals the unfaulted run's, that
+nothing was created twice, and that one more run writes nothing. Every call is checked
+against GitHub's REST description.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class Scenario:
     event: tuple[str, dict[str, Any]] | None = None  # (GITHUB_EVENT_NAME, payload)
     policies: Callable[[], Policies] = shipped_policies
     repo: str = "dataface/dataface"
-    marks: dict[str, Any] = field(default_factory=dict)  # fault name -> pytest mark
+    # A known failure, by fault name -> pytest mark (xfail, strict, with the issue it waits on).
+    marks: dict[str, Any] = field(default_factory=dict)
     # Reads whose failure the feature answers by failing closed (a written verdict), so its
     # run may exit 0 short of the unfaulted state: URL fragments, each with its reason.
     fails_closed: tuple[str, ...] = ()
