@@ -30,10 +30,19 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILED = 1  # some action failed, or a check failed
 EXIT_BAD_INPUT = 2  # bad policy, event, settings or snapshot: nothing was written
+EXIT_BUG = 3  # a bug in dataface-ops: the traceback is printed, never passed off as bad input
 
 log = logging.getLogger("dataface_ops")
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_OK", "UsageError", "build_parser", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_BUG",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "UsageError",
+    "build_parser",
+    "main",
+]
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -492,7 +501,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from automation.events import EventError
     from automation.settings import SettingsError
 
-    return (UsageError, EventError, SettingsError, KeyError)
+    return (UsageError, EventError, SettingsError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -509,13 +518,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             delivery=os.environ.get("GITHUB_RUN_ID"),
         ):
             return handler(args)
-    except BaseException as exc:  # one clear line for bad input, never a traceback
+    except BaseException as exc:  # one clear line for bad input or GitHub failing
         return _handle_error(exc)
 
 
 def _handle_error(exc: BaseException) -> int:
+    """Classify a failure: bad input 2, GitHub or the network failed 1, anything else a bug 3."""
     if isinstance(exc, KeyboardInterrupt | SystemExit):
         raise exc
+    if "requests" in sys.modules:
+        import requests
+
+        if isinstance(exc, requests.RequestException):
+            # Before OSError: requests' errors are OSErrors, but not bad input. Reads and
+            # idempotent writes were retried already; nothing relies on memory between runs.
+            from automation.github import failure_text
+
+            print(
+                f"error: GitHub failed: {failure_text(exc)}; the next run resumes",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
     if "automation.policy.loader" in sys.modules:
         from automation.policy.loader import PolicyError
 
@@ -529,9 +552,10 @@ def _handle_error(exc: BaseException) -> int:
         from github import BadCredentialsException, GithubException, RateLimitExceededException
 
         if isinstance(exc, RateLimitExceededException):
+            where = getattr(exc, "request_line", None)
             print(
-                "error: the GitHub rate limit is exhausted; nothing more was written, "
-                "and the next run resumes",
+                f"error: {where + ': ' if where else ''}the GitHub rate limit is exhausted; "
+                "nothing more was written, and the next run resumes",
                 file=sys.stderr,
             )
             return EXIT_FAILED
@@ -539,8 +563,9 @@ def _handle_error(exc: BaseException) -> int:
             print("error: GitHub rejected the credentials (check GITHUB_TOKEN)", file=sys.stderr)
             return EXIT_BAD_INPUT
         if isinstance(exc, GithubException):
-            message = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
-            print(f"error: GitHub answered {exc.status}: {message}", file=sys.stderr)
+            from automation.github import failure_text
+
+            print(f"error: {failure_text(exc)}; the next run resumes", file=sys.stderr)
             return EXIT_FAILED
     if "jinja2" in sys.modules:
         from jinja2 import TemplateError
@@ -558,8 +583,7 @@ def _handle_error(exc: BaseException) -> int:
             print(f"error: unexpected answer from GitHub: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
     if isinstance(exc, _known_errors()):
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if isinstance(exc, OSError):
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
@@ -567,7 +591,16 @@ def _handle_error(exc: BaseException) -> int:
     if isinstance(exc, UnicodeDecodeError):
         print(f"error: a file is not UTF-8 text ({exc.reason})", file=sys.stderr)
         return EXIT_BAD_INPUT
-    raise exc
+    # Anything else (a KeyError included) is a bug: show where, never call it bad input.
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
+    print(
+        f"error: this is a bug in dataface-ops ({type(exc).__name__}); please report it with "
+        f"the traceback above (exit {EXIT_BUG})",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
 
 
 if __name__ == "__main__":

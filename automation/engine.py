@@ -80,11 +80,13 @@ def run_live(
     """Collect, plan and execute the named features.
 
     A feature whose reads GitHub refuses (a 404 for a branch it expects, a 403 for a scope
-    the token lacks) is reported and the others go on, as after one failed action: a
+    the token lacks), or whose reads keep failing (5xx after the retries, the network), is
+    reported and the others go on, as after one failed action: a
     scheduled run must not lose its escalations because the release train cannot read its
     branch. Bad credentials and an exhausted rate limit still end the run, and so does an
     answer of a shape nothing can use (SnapshotError), before any write.
     """
+    import requests
     from github import BadCredentialsException, GithubException, RateLimitExceededException
 
     from automation.execute import _error_text, execute
@@ -96,11 +98,13 @@ def run_live(
             planned, _ = plan_live(repo, policies, (name,), numbers, now)
         except (BadCredentialsException, RateLimitExceededException):
             raise
-        except GithubException as exc:
+        except (GithubException, requests.RequestException) as exc:
+            # GitHub refused, kept failing (after the retries), or the network did: nothing
+            # of this feature was written, and the next run plans it again from fresh state.
             detail = _error_text(exc)
             with log_context(feature=name):
                 log.error("could not read what the feature needs: %s", detail)
-            errors.append(f"{name}: could not read what it needs: {detail}")
+            errors.append(f"{name}: could not read what it needs: {detail}; the next run resumes")
             continue
         plans.extend(planned)
     report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes)

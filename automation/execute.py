@@ -374,10 +374,9 @@ APPLIERS: dict[type[Action], Callable[[Repository, Action], str]] = {
 
 
 def _error_text(exc: Exception) -> str:
-    if isinstance(exc, GithubException):
-        message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        return f"GitHub answered {exc.status}: {message or exc.data}"
-    return f"{type(exc).__name__}: {exc}"
+    from automation.github import failure_text
+
+    return failure_text(exc)
 
 
 def execute(
@@ -396,12 +395,34 @@ def execute(
     return report
 
 
+def _github_failed(exc: Exception) -> bool:
+    """GitHub or the network failed (a 5xx after the retries, a dropped connection, a timeout):
+    unlike a refusal (a 4xx), the next run may well succeed."""
+    if isinstance(exc, GithubException):
+        return exc.status >= 500
+    return isinstance(exc, requests.RequestException)
+
+
+def _subject(action: Action) -> int | None:
+    number = getattr(action, "number", None)
+    return number if isinstance(number, int) else None
+
+
 def _execute_plan(
     plan: Plan, repo: Repository | None, report: Report, *, dry_run: bool, max_writes: int | None
 ) -> None:
+    # A plan orders the writes to one issue or PR so that the one the next run keys on comes
+    # last (the comment after the label, the close after the comment). When GitHub fails one
+    # of them, the later ones wait for the next run, which plans them again from the state;
+    # a refusal (a locked issue's comment) holds nothing back. Other subjects go on.
+    held: dict[int, str] = {}
     for action in plan.actions:
         if report.stopped:
             report.outcomes.append(Outcome(action, "skipped", report.stopped))
+            continue
+        subject = _subject(action)
+        if subject is not None and subject in held:
+            report.outcomes.append(Outcome(action, "skipped", held[subject]))
             continue
         if dry_run:
             log.info("[dry-run] %s", action.describe())
@@ -427,6 +448,10 @@ def _execute_plan(
             continue
         except (GithubException, requests.RequestException) as exc:
             detail = _error_text(exc)
+            if _github_failed(exc):
+                detail += "; the next run resumes"
+                if subject is not None:
+                    held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
             log.error("failed: %s: %s", action.describe(), detail)
             report.outcomes.append(Outcome(action, "failed", detail))
             continue

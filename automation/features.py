@@ -84,9 +84,11 @@ FEATURES: dict[str, Feature] = {
 
 
 def get(name: str) -> Feature:
-    """Return a registered feature or raise KeyError with the known names."""
+    """Return a registered feature or raise UsageError with the known names."""
+    from automation.errors import UsageError
+
     try:
         return FEATURES[name]
     except KeyError:
         known = ", ".join(FEATURES) or "none"
-        raise KeyError(f"unknown feature {name!r} (known: {known})") from None
+        raise UsageError(f"unknown feature {name!r} (known: {known})") from None

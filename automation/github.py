@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
-from github import Auth, Github, GithubRetry
+import requests
+from github import Auth, Github, GithubException, GithubRetry
 
 from automation.settings import Settings, SettingsError
 
@@ -54,7 +57,7 @@ def make_auth(settings: Settings) -> Auth.Auth:
 
 def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
     """Build the client every read and write goes through."""
-    return Github(
+    github = Github(
         auth=auth or make_auth(settings),
         base_url=settings.api_url,
         per_page=100,
@@ -65,3 +68,53 @@ def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
         seconds_between_writes=1.0 if settings.pacing else None,
         user_agent="dataface-ops",
     )
+    _name_failed_requests(github)
+    return github
+
+
+def _name_failed_requests(github: Github) -> None:
+    """Let a GitHub error say which request it answered (PyGithub's exceptions do not).
+
+    Every REST call of PyGithub's objects and lists goes through the one Requester's
+    requestJsonAndCheck; its failures get `request_line`, e.g. "GET /repos/o/r/issues".
+    """
+    requester = github.requester
+    original = requester.requestJsonAndCheck
+
+    def checked(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(verb, url, *args, **kwargs)
+        except GithubException as exc:
+            exc.request_line = f"{verb} {urlsplit(url).path or url}"  # type: ignore[attr-defined]
+            raise
+
+    setattr(requester, "requestJsonAndCheck", checked)  # noqa: B010 (an instance, not the class)
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line saying which request failed and how: GitHub's answer, or the network's."""
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        where = getattr(exc, "request_line", None)
+        return (
+            f"{where}: " if where else ""
+        ) + f"GitHub answered {exc.status}: {message or exc.data}"
+    if isinstance(exc, requests.RequestException):
+        request = exc.request
+        where = ""
+        if request is not None and request.url:
+            where = f"{request.method} {urlsplit(str(request.url)).path}: "
+        return where + _network_reason(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _network_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.RetryError):
+        # urllib3 gave up after its retries: MaxRetryError's reason says on which status.
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return f"GitHub kept failing ({reason or 'retries exhausted'})"
+    if isinstance(exc, requests.Timeout):
+        return "GitHub did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "the connection to GitHub failed"
+    return f"the request failed ({type(exc).__name__})"

@@ -13,6 +13,7 @@ from automation.snapshot.models import (
     CheckRun,
     Comment,
     Issue,
+    IssueEvent,
     PullRequest,
     Release,
     Snapshot,
@@ -294,6 +295,32 @@ def _next_id(snapshot: Snapshot) -> int:
     return max(ids, default=1000) + 1
 
 
+def _edit_events(issue: Issue, action: EditIssue, now: dt.datetime, bot: str) -> list[IssueEvent]:
+    """The label and assignee events GitHub records for an issue edit by the bot."""
+    events: list[IssueEvent] = []
+
+    def record(kind: str, **what: str) -> None:
+        events.append(IssueEvent(event=kind, actor=bot, actor_is_bot=True, created_at=now, **what))
+
+    if action.labels is not None:
+        for label in issue.labels:
+            if label not in action.labels:
+                record("unlabeled", label=label)
+        for label in action.labels:
+            if label not in issue.labels:
+                record("labeled", label=label)
+    if action.assignees is not None:
+        for login in issue.assignees:
+            if login not in action.assignees:
+                record("unassigned", assignee=login)
+        for login in action.assignees:
+            if login not in issue.assignees:
+                record("assigned", assignee=login)
+    if action.state is not None and action.state != issue.state:
+        record("closed" if action.state == "closed" else "reopened")
+    return events
+
+
 def simulate(snapshot: Snapshot, plan: Plan | Iterable[Action]) -> Snapshot:
     """Return the snapshot as it would be after the plan's actions succeed."""
     actions = plan.actions if isinstance(plan, Plan) else tuple(plan)
@@ -322,16 +349,23 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             ),
         )
     if isinstance(action, EditIssue):
-        update: dict[str, Any] = {}
-        if action.labels is not None:
-            update["labels"] = action.labels
-        if action.assignees is not None:
-            update["assignees"] = action.assignees
-        if action.state is not None:
-            update["state"] = action.state
-            update["state_reason"] = action.state_reason
-            update["closed_at"] = now if action.state == "closed" else None
-        return _touch(snapshot, action.number, lambda i: i.model_copy(update=update))
+
+        def edit(issue: Issue) -> Issue:
+            update: dict[str, Any] = {}
+            if action.labels is not None:
+                update["labels"] = action.labels
+            if action.assignees is not None:
+                update["assignees"] = action.assignees
+            if action.state is not None:
+                update["state"] = action.state
+                update["state_reason"] = action.state_reason
+                update["closed_at"] = now if action.state == "closed" else None
+            if issue.events is not None:
+                # GitHub records who changed what; planners read it (people win).
+                update["events"] = (*issue.events, *_edit_events(issue, action, now, bot))
+            return issue.model_copy(update=update)
+
+        return _touch(snapshot, action.number, edit)
     if isinstance(action, UpsertComment):
         new_id = _next_id(snapshot)
 

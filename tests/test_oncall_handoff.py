@@ -78,8 +78,9 @@ def test_the_next_shift_updates_the_roster_and_posts_one_note_and_hands_over() -
     assert isinstance(note, UpsertComment)
     assert note.marker == marker("oncall", "handoff-2026-11-30")
     assert "@raj-iyer is on call, @maya-chen is secondary" in note.body
-    assert "| #101 Eval regression: tool-calling accuracy | sev2 | @sam-okafor " in note.body
-    assert "| 2026-11-25 11:00 UTC | overdue by 145 h |" in note.body
+    # The state at the handoff: the owner after the hand-over, the SLA at the shift's start.
+    assert "| #101 Eval regression: tool-calling accuracy | sev2 | @raj-iyer " in note.body
+    assert "| 2026-11-25 11:00 UTC | overdue by 119 h |" in note.body
     assert "Handed to @raj-iyer (nobody had acknowledged them): #101" in note.body
     converges(snap, NEXT)
 

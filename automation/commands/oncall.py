@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
+from automation.errors import UsageError
+
 if TYPE_CHECKING:
     from automation.policy.oncall import OncallPolicy
 
@@ -36,8 +38,8 @@ def _rotations(policy: OncallPolicy, wanted: str | None) -> list[str]:
     if wanted is None:
         return names
     if wanted not in names:
-        # KeyError: the CLI prints it as one line (exit 2) however the module was started.
-        raise KeyError(f"unknown rotation {wanted!r} (known: {', '.join(names)})")
+        # UsageError: the CLI prints it as one line (exit 2) however the module was started.
+        raise UsageError(f"unknown rotation {wanted!r} (known: {', '.join(names)})")
     return [wanted]
 
 

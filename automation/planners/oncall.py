@@ -81,8 +81,24 @@ def hand_over(
     return None
 
 
-def needs_events(policies: Policies, snapshot: Snapshot, issue: Issue, now: dt.datetime) -> bool:
-    """Whether a hand-over is possible, so the collector must read who assigned whom."""
+def note_pending(policies: Policies, pinned: Issue | None, now: dt.datetime) -> bool:
+    """Whether this shift's handoff note is still to be written on the pinned issue."""
+    handoff = policies.oncall.handoff
+    if handoff is None or pinned is None or pinned.comments is None:
+        return False
+    rotation = policies.oncall.rotation(handoff.rotation)
+    if rotation is None:
+        return False
+    shift_start = rotation.shift_start(now)
+    tag = marker(FEATURE, f"handoff-{shift_start.date().isoformat()}")
+    return pinned.created_at < shift_start and not any(tag in c.body for c in pinned.comments)
+
+
+def needs_events(
+    policies: Policies, snapshot: Snapshot, issue: Issue, now: dt.datetime, note: bool = False
+) -> bool:
+    """Whether the collector must read who assigned whom: a hand-over is possible, or (while
+    this shift's note is pending) one may have been made already by a run that then failed."""
     handoff = policies.oncall.handoff
     triage = policies.triage
     if handoff is None or not handoff.reassign_unacknowledged or not issue.assignees:
@@ -97,7 +113,27 @@ def needs_events(policies: Policies, snapshot: Snapshot, issue: Issue, now: dt.d
     primary = rotation.member_at(now)
     members = {m.lower() for m in rotation.members} | {o.member.lower() for o in rotation.overrides}
     assignees = {a.lower() for a in issue.assignees}
-    return primary.lower() not in assignees and bool(assignees & members)
+    if primary.lower() in assignees:
+        return note
+    return bool(assignees & members)
+
+
+def handed_this_shift(
+    policies: Policies, snapshot: Snapshot, issue: Issue, shift_start: dt.datetime, now: dt.datetime
+) -> bool:
+    """Whether the bot already handed this regression to the on-call during this shift.
+
+    A handoff edit replaces an assignee: the bot unassigned someone and assigned the current
+    on-call since the shift started. Triage only ever adds assignees, so it never looks so.
+    """
+    if issue.events is None:
+        return False
+    bot = snapshot.bot_login.lower()
+    primary = policies.oncall.on_call(policies.triage.rotation, now).lower()  # as hand_over
+    ours = [e for e in issue.events if e.actor.lower() == bot and e.created_at >= shift_start]
+    return any(e.event == "unassigned" for e in ours) and any(
+        e.event == "assigned" and (e.assignee or "").lower() == primary for e in ours
+    )
 
 
 def _sla_state(policies: Policies, issue: Issue, now: dt.datetime) -> str:
@@ -183,12 +219,17 @@ def plan_oncall(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
         and policies.triage.labels.duplicate not in i.labels
     ]
     handed: list[int] = []
+    owners: dict[int, tuple[str, ...]] = {}  # the assignees once the hand-over is done
     for issue in regressions:
         move = hand_over(policies, snapshot, issue, now)
         if move is None:
+            owners[issue.number] = issue.assignees
+            if handed_this_shift(policies, snapshot, issue, shift_start, now):
+                handed.append(issue.number)  # by a run whose note did not go out
             continue
         outgoing, incoming = move
         assignees = tuple(dict.fromkeys(incoming if a == outgoing else a for a in issue.assignees))
+        owners[issue.number] = assignees
         handed.append(issue.number)
         actions.append(
             EditIssue(
@@ -199,7 +240,9 @@ def plan_oncall(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
         )
 
     # One handoff note per shift, written once; the shift in which the issue was created
-    # has none (the issue is new and carries the roster).
+    # has none (the issue is new and carries the roster). Its text is the state at the
+    # handoff, whichever of this plan's writes landed before: owners after the hand-over,
+    # SLA figures at the shift's start, so a run resumed later writes the same note.
     note_key = f"handoff-{shift_start.date().isoformat()}"
     note_tag = marker(FEATURE, note_key)
     if pinned is not None and pinned.created_at < shift_start:
@@ -211,11 +254,11 @@ def plan_oncall(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Pla
                     "number": i.number,
                     "title": inert(i.title),
                     "severity": severity_label(policies.triage, i) or "none",
-                    "assignees": list(i.assignees),
+                    "assignees": list(owners[i.number]),
                     "due": (d.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
                     if (d := due_at(policies.triage, i))
                     else "n/a",
-                    "state": _sla_state(policies, i, now),
+                    "state": _sla_state(policies, i, shift_start),
                 }
                 for i in regressions
             ]

@@ -327,6 +327,11 @@ def added_by_bot(issue: Issue, label: str, bot: str) -> bool:
     return last is not None and last.event == "labeled" and not _is_person(last.actor, bot)
 
 
+def closed_by_bot(issue: Issue, bot: str) -> bool:
+    """Whether the bot ever closed this issue (unknown events: not as far as we know)."""
+    return any(e.event == "closed" and not _is_person(e.actor, bot) for e in issue.events or ())
+
+
 def unassigned_by_person(issue: Issue, bot: str) -> bool:
     """Whether a person ever took an assignee off this issue."""
     return any(e.event == "unassigned" and _is_person(e.actor, bot) for e in issue.events or ())
@@ -488,40 +493,49 @@ def plan_issue(
         assignees = list(_assignees_for(policies, rule, area, how, now))
         reasons.append(f"assign {', '.join(assignees)} ({how})")
 
+    # Closed once: at the first triage, or later when that close never landed (the bot never
+    # closed it; a duplicate a person reopened stays open).
     close = (
         dup is not None
         and policy.duplicates.close
         and names.duplicate in labels
-        and find_comment(issue, f"issue-{issue.number}") is None
+        and (find_comment(issue, f"issue-{issue.number}") is None or not closed_by_bot(issue, bot))
     )
 
     actions: list[Action] = []
-    # Escalation: past the SLA, unacknowledged, once (its comment is the record).
+    # Escalation: past the SLA, unacknowledged, once (its comment is the record). The label
+    # is the other half of that one decision: a run that failed between the two writes (the
+    # label's POST failed, the comment went out) leaves the record without its label, and the
+    # next run puts the label back unless a person took it off.
     after = issue.model_copy(update={"labels": tuple(labels), "assignees": tuple(assignees)})
     escalate = _escalation(policies, snapshot, after, now) if dup is None else None
-    if escalate is not None and names.escalated not in labels:
+    repair = (
+        escalate is None
+        and dup is None
+        and names.escalated not in labels
+        and find_comment(issue, f"escalation-{issue.number}") is not None
+        and not removed_by_person(issue, names.escalated, bot)
+    )
+    if (escalate is not None or repair) and names.escalated not in labels:
+        why = (
+            f"unacknowledged past its {escalate[1]} h SLA"
+            if escalate is not None
+            else "escalated (the comment says so) but the label is missing"
+        )
         if labels != list(issue.labels) or assignees != list(issue.assignees):
             labels.append(names.escalated)
             reasons.append("escalated")
         else:
-            actions.append(
-                AddLabels(
-                    reason=f"unacknowledged past its {escalate[1]} h SLA",
-                    number=issue.number,
-                    labels=(names.escalated,),
-                )
-            )
+            actions.append(AddLabels(reason=why, number=issue.number, labels=(names.escalated,)))
 
-    if labels != list(issue.labels) or assignees != list(issue.assignees) or close:
+    if labels != list(issue.labels) or assignees != list(issue.assignees):
         actions.insert(
             0,
             EditIssue(
-                reason="triage: " + "; ".join(reasons or ["close the duplicate"]),
+                reason="triage: " + "; ".join(reasons),
                 number=issue.number,
                 labels=tuple(labels) if labels != list(issue.labels) else None,
                 assignees=tuple(assignees) if assignees != list(issue.assignees) else None,
-                state="closed" if close else None,
-                state_reason="not_planned" if close else None,
             ),
         )
 
@@ -588,14 +602,28 @@ def plan_issue(
             ),
         )
 
+    if close:
+        # Last: a closed issue is no longer triaged, so its comment must be there first.
+        actions.append(
+            EditIssue(
+                reason=f"triage: close the duplicate of #{dup}",
+                number=issue.number,
+                state="closed",
+                state_reason="not_planned",
+            )
+        )
+
     if escalate is not None:
         esc_tag = marker(FEATURE, f"escalation-{issue.number}")
+        # Who was on call when the SLA ran out, not when the comment is written: a run cut
+        # short by a rate limit and resumed after a handoff writes the same text.
         esc_context = {
             **context,
             "severity": escalate[0],
             "sla_hours": escalate[1],
             "due": _fmt(escalate[2]),
-            "secondary": policies.oncall.secondary_on_call(policy.rotation, now),
+            "on_call": policies.oncall.on_call(policy.rotation, escalate[2]),
+            "secondary": policies.oncall.secondary_on_call(policy.rotation, escalate[2]),
         }
         actions.append(
             UpsertComment(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from automation.plan import MARKER_PREFIX, EditIssue, marker
+from automation.plan import MARKER_PREFIX, AddLabels, EditIssue, marker
 from automation.planners.triage import (
+    find_comment,
     is_fresh,
     is_regression,
     may_lift_needs_info,
@@ -84,6 +85,11 @@ def _read_events_if_needed(
         return issue
     actions = plan_issue(policies, snapshot, issue, now)
     edits = any(isinstance(a, EditIssue) and a.number == issue.number for a in actions)
+    # Putting back the label of an escalation already made: unless a person took it off.
+    edits = edits or (
+        any(isinstance(a, AddLabels) and a.number == issue.number for a in actions)
+        and find_comment(issue, f"escalation-{issue.number}") is not None
+    )
     if edits or may_lift_needs_info(policies.triage, issue):
         return issue.model_copy(update={"events": read_events(repo, issue.number)})
     return issue
@@ -144,7 +150,7 @@ def collect_oncall(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read the pinned on-call issue and the open regressions the handoff reports on."""
-    from automation.planners.oncall import needs_events
+    from automation.planners.oncall import needs_events, note_pending
 
     name, branch = repo_identity(repo)
     snapshot = Snapshot(repo=name, default_branch=branch, taken_at=now)
@@ -165,8 +171,10 @@ def collect_oncall(
         snapshot = snapshot.model_copy(
             update={"bot_login": _own_login(regressions, snapshot.bot_login)}
         )
+    pinned = min(issues, key=lambda i: i.number) if issues else None
+    note = note_pending(policies, pinned, now)
     for issue in regressions:
-        if needs_events(policies, snapshot, issue, now):
+        if needs_events(policies, snapshot, issue, now, note):
             issue = issue.model_copy(update={"events": read_events(repo, issue.number)})
         issues.append(issue)
     return snapshot.model_copy(update={"issues": tuple(sorted(issues, key=lambda i: i.number))})
