@@ -107,6 +107,10 @@ def run_once(
     # Loading and cross-checking the policies is not what this layer tests: load them once.
     monkeypatch.setattr(cli, "_policies", lambda args: scenario.policies())
     mock.reads = mock.writes_sent = 0
+    # Each run is a fresh Actions step: nothing cached per commit from the run before.
+    from automation.snapshot.ownership import clear_caches
+
+    clear_caches()
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main([*scenario.argv, "--at", at.isoformat()])

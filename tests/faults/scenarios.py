@@ -459,6 +459,12 @@ class OwnershipWorld(World):
         self.events: list[dict[str, Any]] = []
         n = self.number
         mock.add_callback("GET", f"{api}/pulls/{n}", callback=lambda r: self._json(self.pull))
+        # The open PRs whose head is this commit: the check is graded over all of them.
+        mock.add_callback(
+            "GET",
+            re.compile(rf"{re.escape(api)}/commits/{self.head}/pulls(\?.*)?$"),
+            callback=lambda r: self._json([self.pull]),
+        )
         mock.serve(
             "GET", f"{api}/pulls/{n}/files", [checker.pr_file_json("dataface/ai/mcp/server.py")]
         )
@@ -512,6 +518,8 @@ class OwnershipWorld(World):
     def _create_run(self, request: Any) -> tuple[int, dict[str, str], str]:
         sent = self._loads(request.body)
         run = checker.check_run_json(100 + len(self.runs), repo=self.repo)
+        # Created with GITHUB_TOKEN, so GitHub records the GitHub Actions app as its maker.
+        run["app"] = {**run["app"], "id": 15368, "slug": "github-actions"}
         run.update(
             name=sent["name"],
             head_sha=sent["head_sha"],
