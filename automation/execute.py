@@ -99,9 +99,12 @@ def apply_edit_issue(repo: Repository, action: EditIssue) -> str:
     return ""
 
 
-def _find_comment_id(repo: Repository, number: int, marker: str) -> int | None:
-    for comment in repo.get_issue(number).get_comments():
-        if marker in (comment.body or ""):
+def _find_comment_id(repo: Repository, number: int, marker: str, cutoff: dt.datetime) -> int | None:
+    """GET .../issues/{issue_number}/comments?since=: a comment with the marker made since
+    `cutoff`. An older one with the same marker (an earlier warning cycle's, issue 18) is
+    not the one the attempt made."""
+    for comment in repo.get_issue(number).get_comments(since=cutoff):
+        if marker in (comment.body or "") and comment.created_at >= cutoff:
             return int(comment.id)
     return None
 
@@ -112,9 +115,10 @@ def apply_upsert_comment(repo: Repository, action: UpsertComment) -> str:
     if action.comment_id is not None:
         issue.get_comment(action.comment_id).edit(action.body)
         return ""
+    cutoff = dt.datetime.now(dt.UTC) - CLOCK_SKEW
     _, note = _create_once(
         lambda: int(issue.create_comment(action.body).id),
-        lambda: _find_comment_id(repo, action.number, action.marker),
+        lambda: _find_comment_id(repo, action.number, action.marker, cutoff),
     )
     return note
 

@@ -40,6 +40,7 @@ class Item:
     draft: bool = False
     state: str = "open"
     state_reason: str | None = None
+    locked: bool = False
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -127,6 +128,8 @@ class Backlog:
             title=f"Item {item.number}",
             state=item.state,
             state_reason=item.state_reason,
+            locked=item.locked,
+            active_lock_reason="too heated" if item.locked else None,
             labels=[self.label(n) for n in item.labels],
             user=self.user(item.author),
             created_at=stamp(item.created),

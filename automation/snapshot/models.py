@@ -181,6 +181,9 @@ class Snapshot(Frozen):
     codeowners: tuple[CodeownersFile, ...] = ()
     # The numbers an event named (None: a scheduled sweep read everything it needs).
     subjects: tuple[int, ...] | None = None
+    # Requests the rate limit still allowed once the snapshot was read (None: not read, or
+    # no limit). Planners that write in bulk keep their writes within it.
+    writes_left: int | None = None
 
     def codeowners_at(self, ref: str) -> CodeownersFile | None:
         """Return the CODEOWNERS read at this commit, if it was read."""
