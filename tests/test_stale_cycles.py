@@ -169,7 +169,7 @@ def test_the_shipped_policy_adopts_actions_stale_defaults() -> None:
 
 
 def test_a_warning_comment_whose_label_was_lost_gets_its_label_not_a_second_comment() -> None:
-    body = f"Stale issue #7\n\n<!-- dataface-ops:stale:warning-7 -->\n"
+    body = "Stale issue #7\n\n<!-- dataface-ops:stale:warning-7 -->\n"
     item = issue(7, updated=0.01, labels=("triaged",), comments=(comment(BOT, 0.01, body),))
     assert describe(plan_for(item)) == [
         "#7: remove label triaged",
