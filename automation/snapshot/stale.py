@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from github import GithubException, UnknownObjectException
 from github.Repository import Repository
 
+from automation.github import graphql_read
 from automation.planners.stale import needs_activity
 from automation.snapshot.collect import (
     Json,
@@ -63,7 +64,7 @@ def pinned_from_graphql(data: Json) -> frozenset[int]:
 def read_pinned_issues(repo: Repository) -> frozenset[int]:
     """POST /graphql: the repository's pinned issues (one request)."""
     owner, name = repo.full_name.split("/")
-    _, data = repo.requester.graphql_query(PINNED_QUERY, {"owner": owner, "name": name})
+    data = graphql_read(repo.requester, PINNED_QUERY, {"owner": owner, "name": name})
     return pinned_from_graphql(data)
 
 

@@ -22,6 +22,7 @@ import responses
 from responses import BaseResponse, Call
 
 from tests.github_api import checker
+from tests.github_api import graphql as gql
 
 GHES_URL = "https://ghe.example.com/api/v3"
 
@@ -96,6 +97,31 @@ class GitHubMock(responses.RequestsMock):
     def add_callback(self, method: str, url: Any, *args: Any, **kwargs: Any) -> BaseResponse:
         return super().add_callback(method, self._checked(method, url), *args, **kwargs)
 
+    @property
+    def graphql_url(self) -> str:
+        """POST /graphql (GitHub Enterprise Server serves it at /api/graphql)."""
+        base = self.base_url
+        return (
+            base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else f"{base}/graphql"
+        )
+
+    def graphql(self, handler: gql.Handler) -> BaseResponse:
+        """Serve POST /graphql: `handler(query, variables)` returns the root of a plain-data
+        model the query is executed over (against GitHub's schema), or a raw reply."""
+
+        def callback(request: Any) -> gql.Reply:
+            data = json.loads(request.body or b"{}")
+            query, variables = str(data.get("query", "")), data.get("variables") or {}
+            if gql.request_problems(request.body):
+                return 200, {}, json.dumps({"errors": [{"message": "invalid query"}]})
+            answer = handler(query, variables)
+            if isinstance(answer, tuple):
+                return answer
+            return gql.execute(query, variables, answer)
+
+        # Not through _checked: /graphql is no REST operation; problems() checks its calls.
+        return responses.RequestsMock.add_callback(self, "POST", self.graphql_url, callback)
+
     # ---------------------------------------------------------------- matching
     def _on_request(self, adapter: Any, request: Any, **kwargs: Any) -> Any:
         # PyGithub always sends an explicit default port ("https://api.github.com:443/...");
@@ -140,6 +166,10 @@ class GitHubMock(responses.RequestsMock):
             method, url = (req.method or "").upper(), req.url or ""
             if not isinstance(resp, requests.Response):  # responses records the exception
                 problems.append(f"call {i}: {method} {url}: no mock matched ({resp!r:.200})")
+                continue
+            if method == "POST" and url == self.graphql_url:
+                lines = gql.request_problems(req.body) + gql.answer_problems(resp.content)
+                problems.extend(f"call {i}: {line}" for line in lines)
                 continue
             for line in checker.check_call(method, url, req.body, resp.status_code, resp.content):
                 problems.append(f"call {i}: {line}")
