@@ -146,8 +146,22 @@ class GitHubMock(responses.RequestsMock):
         return len(self._select(method, path_contains))
 
     def writes(self) -> list[Call]:
-        """Recorded calls that are not GET/HEAD (i.e. that would change GitHub state)."""
-        return [c for c in self.calls if (c.request.method or "").upper() not in ("GET", "HEAD")]
+        """Recorded calls that would change GitHub state: not GET/HEAD, nor a GraphQL query
+        (a POST /graphql changes something only when it sends a mutation)."""
+        return [
+            c
+            for c in self.calls
+            if (c.request.method or "").upper() not in ("GET", "HEAD") and not self._query(c)
+        ]
+
+    def _query(self, call: Call) -> bool:
+        if call.request.url != self.graphql_url:
+            return False
+        try:
+            query = json.loads(call.request.body or b"{}").get("query", "")
+        except ValueError:
+            return False
+        return not str(query).lstrip().startswith("mutation")
 
     def json_bodies(self, method: str | None = None, path_contains: str | None = None) -> list[Any]:
         """Decoded JSON request bodies of the selected calls (``None`` when empty)."""

@@ -11,7 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLSchema, build_schema, graphql_sync, parse, validate
+from graphql import DocumentNode, GraphQLSchema, build_schema, parse, validate
+from graphql import execute as execute_document
 from graphql.error import GraphQLError
 
 SCHEMA_FILE = Path(__file__).with_name("graphql-schema.graphql")
@@ -41,11 +42,22 @@ def request_problems(body: bytes | str | None) -> list[str]:
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
         return ["POST /graphql: variables is not an object"]
+    return list(_query_problems(data["query"]))
+
+
+@cache
+def _parsed(query: str) -> DocumentNode:
+    return parse(query)
+
+
+@cache
+def _query_problems(query: str) -> tuple[str, ...]:
+    """Parse and validate once per query text (validation of a bulk query is the slow part)."""
     try:
-        document = parse(data["query"])
+        document = _parsed(query)
     except GraphQLError as exc:
-        return [f"POST /graphql: the query does not parse: {exc.message}"]
-    return [f"POST /graphql: {error.message}" for error in validate(schema(), document)]
+        return (f"POST /graphql: the query does not parse: {exc.message}",)
+    return tuple(f"POST /graphql: {error.message}" for error in validate(schema(), document))
 
 
 class NotFound(Exception):
@@ -65,7 +77,13 @@ def execute(query: str, variables: Mapping[str, Any], root: Mapping[str, Any]) -
     Fields with arguments are callables in `root` (graphql-core calls them with the
     arguments); unions and interfaces are resolved by each value's `__typename`.
     """
-    result = graphql_sync(schema(), query, root_value=root, variable_values=dict(variables))
+    problems = _query_problems(query)
+    if problems:
+        return 200, {}, json.dumps({"errors": [{"message": p} for p in problems]})
+    result = execute_document(
+        schema(), _parsed(query), root_value=root, variable_values=dict(variables)
+    )
+    assert not hasattr(result, "__await__")  # every resolver here is synchronous
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [_github_error(error) for error in result.errors]
