@@ -91,3 +91,108 @@ def test_a_query_outside_githubs_schema_fails_the_contract() -> None:
     problems = request_problems(json.dumps({"query": "{ repository(owner: 1) { nope } }"}))
     assert any("Cannot query field 'nope'" in p for p in problems)
     assert any("argument 'name'" in p and "required" in p for p in problems)
+
+
+# --- the bulk activity read ---------------------------------------------------------------
+
+
+def test_activity_nodes_read_as_the_rest_timeline_would() -> None:
+    from automation.snapshot.stale import activity_from_graphql
+
+    comments, events = activity_from_graphql(
+        [
+            {
+                "__typename": "IssueComment",
+                "databaseId": 5,
+                "author": {"__typename": "Bot", "login": "dataface-ops"},
+                "body": "<!-- dataface-ops:stale:warning-7 -->",
+                "createdAt": "2026-11-01T10:00:00Z",
+                "updatedAt": "2026-11-01T10:00:00Z",
+            },
+            {
+                "__typename": "LabeledEvent",
+                "actor": {"__typename": "User", "login": "maya-chen"},
+                "createdAt": "2026-11-02T10:00:00Z",
+                "label": {"name": "bug"},
+            },
+            {
+                "__typename": "PullRequestReview",
+                "author": {"__typename": "User", "login": "sam-okafor"},
+                "submittedAt": "2026-11-03T10:00:00Z",
+                "createdAt": "2026-11-03T09:00:00Z",
+            },
+            {
+                "__typename": "PullRequestCommit",
+                "commit": {"committedDate": "2026-11-04T10:00:00Z", "committer": {"name": "Raj"}},
+            },
+            {
+                "__typename": "HeadRefForcePushedEvent",
+                "actor": None,
+                "createdAt": "2026-11-05T10:00:00Z",
+            },
+        ]
+    )
+    assert [(c.id, c.author, c.author_is_bot) for c in comments] == [(5, "dataface-ops[bot]", True)]
+    assert [(e.event, e.actor, e.actor_is_bot, e.label, e.created_at.day) for e in events] == [
+        ("labeled", "maya-chen", False, "bug", 2),
+        ("reviewed", "sam-okafor", False, None, 3),
+        ("committed", "Raj", False, None, 4),
+        ("head_ref_force_pushed", "ghost", False, None, 5),
+    ]
+
+
+def test_a_long_timeline_is_read_whole_over_rest_and_a_vanished_item_left_alone(
+    github: GitHubMock,
+) -> None:
+    import datetime as dt
+
+    from automation.snapshot.stale import TIMELINE_DEPTH, collect_stale
+    from tests.stale_backlog import BOT, Backlog
+    from tests.test_stale_sweep import NOW, policies
+
+    backlog = Backlog(github, NOW)
+    busy = backlog.add(1, created=400, updated=1)
+    backlog.comment(busy, "maya-chen", 50)  # the person, before a long run of bot comments
+    for k in range(TIMELINE_DEPTH + 5):
+        backlog.comment(busy, "ci-helper[bot]", 49 - k * 0.5, "build passed")
+    backlog.add(2, created=400, updated=1)
+    backlog.install()
+
+    def vanish() -> None:  # #2 is deleted after the list was read
+        del backlog.items[2]
+
+    backlog.after_page[1] = vanish
+    snapshot = collect_stale(repository(), policies(), None, NOW)
+
+    assert github.count("POST", "/graphql") == 1
+    assert github.count("GET", "/timeline") == 1  # #1's whole history, over REST
+    one = snapshot.issue(1)
+    assert one is not None and one.comments is not None
+    assert any(c.author == "maya-chen" for c in one.comments)
+    two = snapshot.issue(2)
+    assert two is not None and two.comments is None  # left alone this run
+    assert snapshot.writes_left is not None and snapshot.writes_left > 900_000
+    assert dt.timedelta(0) < NOW - one.updated_at
+
+
+def test_an_activity_answer_without_its_repository_is_a_snapshot_error(
+    github: GitHubMock,
+) -> None:
+    from automation.snapshot.collect import SnapshotError
+    from automation.snapshot.stale import read_activities, read_rate_limit
+
+    github.get(
+        "/rate_limit",
+        json={
+            "resources": {
+                "core": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 1},
+                "search": {"limit": 30, "used": 0, "remaining": 30, "reset": 1},
+            },
+            "rate": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 1},
+        },
+    )
+    github.graphql(lambda query, variables: {"repository": lambda info, **kw: None})
+    budget = read_rate_limit(repository())
+    assert budget.core == 5000 and budget.graphql is None
+    with pytest.raises(SnapshotError, match="no repository"):
+        read_activities(repository(), [1, 2], budget)
