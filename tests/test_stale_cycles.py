@@ -217,3 +217,24 @@ def test_a_closing_comment_planned_days_later_says_the_same() -> None:
     late = plan_for(item, now=NOW + dt.timedelta(days=4), **rule).actions[0]
     assert isinstance(on_time, UpsertComment) and isinstance(late, UpsertComment)
     assert on_time.body == late.body
+
+
+def test_an_unstale_for_an_unlisted_edit_is_not_undone_by_the_next_run() -> None:
+    """Un-staling for an edit or push the timeline does not list moves `updated_at` with the
+    label removal, hiding the edit: the removal must stand for the activity, or the next run
+    warns again (or puts the label back) and the two runs flip-flop."""
+    comments, events = warned(7, 10)
+    edited = issue(7, updated=2, labels=("stale", "inactive"), comments=comments, events=events)
+    assert describe(plan_for(edited)) == ["#7: remove label inactive", "#7: remove label stale"]
+    after = issue(
+        7,
+        updated=0,
+        labels=(),
+        comments=comments,
+        events=(
+            *events,
+            event("unlabeled", BOT, 0, "inactive"),
+            event("unlabeled", BOT, 0, "stale"),
+        ),
+    )
+    assert plan_for(after).actions == ()

@@ -279,7 +279,15 @@ def read_activity(
             label_at = event.created_at
         if event.event == "reopened" and (reopened_at is None or event.created_at > reopened_at):
             reopened_at = event.created_at
-        if event.event not in ACTIVITY_EVENTS or is_bot(event.actor, event.actor_is_bot, bot):
+        by_bot = is_bot(event.actor, event.actor_is_bot, bot)
+        if by_bot and event.event == "unlabeled" and label in warning_labels:
+            # A bot un-staled the item because a person acted (or it became exempt). That
+            # label change moved `updated_at` past an edit or push the timeline does not
+            # list, so the un-stale stands for the activity, or the next run warns again.
+            if event.created_at > last.at:
+                last = Mark(event.created_at, "un-staled after a person's activity")
+            continue
+        if event.event not in ACTIVITY_EVENTS or by_bot:
             continue
         if event.event == "labeled" and label in stale_labels:
             continue  # a person marking an item stale agrees it is stale
