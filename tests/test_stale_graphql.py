@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -11,9 +12,19 @@ from github import GithubException, RateLimitExceededException
 
 from automation.github import make_github
 from automation.settings import Settings
-from automation.snapshot.stale import read_pinned_issues
+from automation.snapshot.collect import SnapshotError
+from automation.snapshot.stale import (
+    TIMELINE_DEPTH,
+    activity_from_graphql,
+    collect_stale,
+    read_activities,
+    read_pinned_issues,
+    read_rate_limit,
+)
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.graphql import request_problems
+from tests.stale_backlog import Backlog
+from tests.test_stale_sweep import NOW, policies
 
 REPO = "o/r"
 
@@ -97,8 +108,6 @@ def test_a_query_outside_githubs_schema_fails_the_contract() -> None:
 
 
 def test_activity_nodes_read_as_the_rest_timeline_would() -> None:
-    from automation.snapshot.stale import activity_from_graphql
-
     comments, events = activity_from_graphql(
         [
             {
@@ -144,12 +153,6 @@ def test_activity_nodes_read_as_the_rest_timeline_would() -> None:
 def test_a_long_timeline_is_read_whole_over_rest_and_a_vanished_item_left_alone(
     github: GitHubMock,
 ) -> None:
-    import datetime as dt
-
-    from automation.snapshot.stale import TIMELINE_DEPTH, collect_stale
-    from tests.stale_backlog import BOT, Backlog
-    from tests.test_stale_sweep import NOW, policies
-
     backlog = Backlog(github, NOW)
     busy = backlog.add(1, created=400, updated=1)
     backlog.comment(busy, "maya-chen", 50)  # the person, before a long run of bot comments
@@ -178,9 +181,6 @@ def test_a_long_timeline_is_read_whole_over_rest_and_a_vanished_item_left_alone(
 def test_an_activity_answer_without_its_repository_is_a_snapshot_error(
     github: GitHubMock,
 ) -> None:
-    from automation.snapshot.collect import SnapshotError
-    from automation.snapshot.stale import read_activities, read_rate_limit
-
     github.get(
         "/rate_limit",
         json={
