@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import time
 from typing import Any
 
 from automation.engine import run_live
@@ -115,3 +116,63 @@ def _warned(backlog: Backlog, n: int, days: float) -> Item:
     item = backlog.add(n, created=400, updated=days)
     warn_trace(backlog, item, days)
     return item
+
+
+# --- issue 12 case 2: a warning's writes failing one at a time ------------------------------
+
+
+def _fail_once(serve: Any, reply: tuple[int, dict[str, str], str], nth: int = 1) -> Any:
+    seen = [0]
+
+    def flaky(request: Any) -> Any:
+        seen[0] += 1
+        return reply if seen[0] == nth else serve(request)
+
+    return flaky
+
+
+BAD_GATEWAY = (502, {}, '{"message": "Bad Gateway"}')
+
+
+def test_a_lost_label_is_repaired_without_a_second_warning(github: GitHubMock) -> None:
+    backlog = Backlog(github, NOW)
+    item = backlog.add(1, created=400, updated=100)
+    backlog._add_labels = _fail_once(backlog._add_labels, BAD_GATEWAY)  # type: ignore[method-assign]
+    backlog.install()
+
+    first = sweep(backlog)
+    assert first.count("failed") == 1 and item.labels == []
+    second = sweep(backlog, at=NOW + dt.timedelta(hours=1))
+
+    assert second.count("applied") == 1 and item.labels == ["stale"]
+    warnings = [e for e in item.timeline if "stale:warning-1" in e.get("body", "")]
+    assert len(warnings) == 1
+    assert sweep(backlog, at=NOW + dt.timedelta(hours=2)).outcomes == []
+
+
+def test_an_unstale_stopped_by_the_rate_limit_converges_to_the_clean_state(
+    github: GitHubMock,
+) -> None:
+    backlog = Backlog(github, NOW)
+    item = backlog.add(1, created=400, updated=2)
+    warn_trace(backlog, item, 10)
+    item.labels.append("inactive")
+    backlog.comment(item, "maya-chen", 2)
+    reset = int(time.time()) + 3600  # the client compares it with its own clock
+    limited = (
+        403,
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+        '{"message": "API rate limit exceeded for installation ID 1."}',
+    )
+    backlog._remove_label = _fail_once(backlog._remove_label, limited, nth=2)  # type: ignore[method-assign]
+    backlog.install()
+    pols = policies(on_stale={"add": ["inactive"]})
+
+    def run(at: dt.datetime) -> Any:
+        return run_live(repository(), pols, ["stale"], None, at, dry_run=False, max_writes=None)
+
+    first = run(NOW)
+    assert first.stopped is not None
+    run(NOW + dt.timedelta(hours=1))
+    assert item.labels == []
+    assert run(NOW + dt.timedelta(hours=2)).outcomes == []
