@@ -196,3 +196,36 @@ def test_an_activity_answer_without_its_repository_is_a_snapshot_error(
     assert budget.core == 5000 and budget.graphql is None
     with pytest.raises(SnapshotError, match="no repository"):
         read_activities(repository(), [1, 2], budget)
+
+
+def test_a_graphql_limit_met_mid_sweep_leaves_the_rest_unread_and_plans_the_rest(
+    github: GitHubMock,
+) -> None:
+    """GitHub answers a query over its GraphQL limit with 200 and a RATE_LIMITED error: the
+    items read so far are planned, the others left alone for the next run."""
+    backlog = Backlog(github, NOW)
+    for n in range(1, 121):  # 120 items whose activity decides: three GraphQL reads
+        item = backlog.add(n, created=400, updated=3)
+        backlog.comment(item, "triage-helper[bot]", 3, "labelled by area")
+    answered = [0]
+    serve = backlog._graphql
+
+    def limited(query: str, variables: Any) -> Any:
+        answered[0] += 1
+        if answered[0] <= 1:
+            return serve(query, variables)
+        body = {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+        return 200, {}, json.dumps(body)
+
+    backlog._graphql = limited  # type: ignore[method-assign]
+    backlog.install()
+    snapshot = collect_stale(repository(), policies(), None, NOW)
+    read = [i.number for i in snapshot.issues if i.comments is not None]
+    assert len(read) == 50 and answered[0] == 2
+
+
+def test_without_rate_limiting_the_sweep_plans_without_a_limit(github: GitHubMock) -> None:
+    """GitHub Enterprise Server with rate limiting off answers /rate_limit with 404."""
+    github.get("/rate_limit", status=404, json={"message": "Rate limiting is not enabled."})
+    budget = read_rate_limit(repository())
+    assert (budget.core, budget.graphql, budget.writes_left()) == (None, None, None)

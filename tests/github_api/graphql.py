@@ -91,8 +91,9 @@ def execute(query: str, variables: Mapping[str, Any], root: Mapping[str, Any]) -
 
 
 def answer_problems(content: bytes | None) -> list[str]:
-    """Problems of an executed answer: every error but the NOT_FOUND GitHub gives too (a
-    resolver's exception or a null in a non-null field means the model broke the schema)."""
+    """Problems of an answer: errors without GitHub's `type` (NOT_FOUND, RATE_LIMITED, ...)
+    come from executing the query over the model (a resolver's exception, a null in a
+    non-null field) and mean the model broke the schema."""
     try:
         data = json.loads(content or b"")
     except ValueError:
@@ -101,5 +102,5 @@ def answer_problems(content: bytes | None) -> list[str]:
     return [
         f"POST /graphql answer: {error.get('message')}"
         for error in errors or ()
-        if isinstance(error, dict) and error.get("type") != "NOT_FOUND"
+        if isinstance(error, dict) and not error.get("type")
     ]
