@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -141,10 +141,11 @@ class AdoptWarnings(PolicyModel):
     fresh warning. Only a bot's comment counts (a person quoting the text is activity).
     """
 
-    labels: tuple[str, ...] = Field(
+    labels: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
         default=(), description="the other tool's stale labels (case-insensitive)"
     )
-    comments: tuple[str, ...] = Field(
+    # Never empty: an empty text is in every comment, and would make any bot's comment a warning.
+    comments: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
         default=(), description="text the other tool's warning comments contain"
     )
 
@@ -185,6 +186,8 @@ class StalePolicy(PolicyModel):
         counts = Counter(r.name for r in self.rules)
         managed = {r.stale_label.casefold() for r in self.rules}
         managed |= {label.casefold() for r in self.rules for label in r.on_stale.add}
+        if self.adopt_warnings is not None:
+            managed |= self.adopt_warnings.folded_labels
         for index, rule in enumerate(self.rules):
             loc: tuple[str | int, ...] = ("rules", index)
             if counts[rule.name] > 1:
