@@ -78,7 +78,6 @@ ACTIVITY_EVENTS = frozenset(
 # The cost: a person's body edit within this window of the sweep's write goes unseen until
 # their next activity.
 OWN_WRITE_SLACK = dt.timedelta(minutes=5)
-EDIT_SLACK = OWN_WRITE_SLACK
 
 Verdict = Literal["warn", "rewarn", "comment", "label", "unstale", "close"]
 
@@ -228,7 +227,7 @@ class Activity:
             return min(label, comment)
         return comment
 
-    def closing_posted(self, number: int, cycle: dt.datetime) -> bool:
+    def closing_posted(self, cycle: dt.datetime) -> bool:
         """Whether this cycle's closing comment is there (a close that failed half-way)."""
         day = cycle.date().isoformat()
         return any(d == day or (d is None and at >= cycle) for at, d in self.closings)
@@ -453,7 +452,7 @@ def _decide(
         due,
     )
     return dataclasses.replace(
-        closing, closing_posted=activity.closing_posted(item.number, cycle), cycle_at=cycle
+        closing, closing_posted=activity.closing_posted(cycle), cycle_at=cycle
     )
 
 
