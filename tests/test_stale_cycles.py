@@ -238,3 +238,14 @@ def test_an_unstale_for_an_unlisted_edit_is_not_undone_by_the_next_run() -> None
         ),
     )
     assert plan_for(after).actions == ()
+
+
+def test_a_budget_smaller_than_one_warning_still_writes_its_first_half() -> None:
+    """Issue 18: each run writes something while work remains. One write left and only
+    warnings (two writes each) to make: the comment goes out, and the next run, seeing a
+    current warning without its label, adds the label."""
+    item = issue(7, updated=90, read=False)
+    snapshot = make_snapshot(issues=(item,)).model_copy(update={"writes_left": 1})
+    plan = plan_stale(policies({**RULE, "on_stale": {}}), snapshot, NOW)
+    assert describe(plan) == ["#7: comment stale:warning-7"]
+    assert any("deferred" in note for note in plan.notes)

@@ -646,6 +646,13 @@ def plan_stale(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan
             continue
         actions += planned
         counts[d.verdict] = counts.get(d.verdict, 0) + 1
+    if not actions and decisions and budget > 0:
+        # Not even the first item fits (a tight rate limit): write its first writes. Every
+        # verdict writes in an order the next run completes (comment before label, closing
+        # comment before the close, the stale label removed last), so a part is progress.
+        first = decisions[0]
+        actions = _actions(first, snapshot, now, adopt)[:budget]
+        counts[f"{first.verdict} (in part)"] = 1
     notes = []
     if not event_run:
         done = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to change"
