@@ -107,7 +107,7 @@ def run_live(
             errors.append(f"{name}: could not read what it needs: {detail}; the next run resumes")
             continue
         plans.extend(planned)
-    report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes)
+    report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes, started=now)
     report.errors.extend(errors)
     return report
 

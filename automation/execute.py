@@ -68,13 +68,13 @@ def _create_once(create: Callable[[], T], find: Callable[[], T | None]) -> tuple
         return create(), "resent after an ambiguous failure"
 
 
-def apply_add_labels(repo: Repository, action: AddLabels) -> str:
+def apply_add_labels(repo: Repository, action: AddLabels, started: dt.datetime) -> str:
     """POST /repos/{owner}/{repo}/issues/{issue_number}/labels (adds; idempotent)."""
     repo.get_issue(action.number).add_to_labels(*action.labels)
     return ""
 
 
-def apply_remove_label(repo: Repository, action: RemoveLabel) -> str:
+def apply_remove_label(repo: Repository, action: RemoveLabel, started: dt.datetime) -> str:
     """DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}."""
     try:
         repo.get_issue(action.number).remove_from_labels(action.label)
@@ -85,7 +85,7 @@ def apply_remove_label(repo: Repository, action: RemoveLabel) -> str:
     return ""
 
 
-def apply_edit_issue(repo: Repository, action: EditIssue) -> str:
+def apply_edit_issue(repo: Repository, action: EditIssue, started: dt.datetime) -> str:
     """PATCH /repos/{owner}/{repo}/issues/{issue_number} (labels replace the whole set)."""
     kwargs: dict[str, object] = {}
     if action.labels is not None:
@@ -100,27 +100,31 @@ def apply_edit_issue(repo: Repository, action: EditIssue) -> str:
     return ""
 
 
-def _find_comment_id(repo: Repository, number: int, marker: str) -> int | None:
-    for comment in repo.get_issue(number).get_comments():
-        if marker in (comment.body or ""):
+def _find_comment_id(repo: Repository, number: int, marker: str, cutoff: dt.datetime) -> int | None:
+    """GET .../issues/{issue_number}/comments?since=: a comment with the marker made since
+    `cutoff`. An older one with the same marker (an earlier warning cycle's, issue 18) is
+    not the one the attempt made."""
+    for comment in repo.get_issue(number).get_comments(since=cutoff):
+        if marker in (comment.body or "") and comment.created_at >= cutoff:
             return int(comment.id)
     return None
 
 
-def apply_upsert_comment(repo: Repository, action: UpsertComment) -> str:
+def apply_upsert_comment(repo: Repository, action: UpsertComment, started: dt.datetime) -> str:
     """PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}, or POST .../comments."""
     issue = repo.get_issue(action.number)
     if action.comment_id is not None:
         issue.get_comment(action.comment_id).edit(action.body)
         return ""
+    cutoff = started - CLOCK_SKEW
     _, note = _create_once(
         lambda: int(issue.create_comment(action.body).id),
-        lambda: _find_comment_id(repo, action.number, action.marker),
+        lambda: _find_comment_id(repo, action.number, action.marker, cutoff),
     )
     return note
 
 
-def apply_upsert_issue(repo: Repository, action: UpsertIssue) -> str:
+def apply_upsert_issue(repo: Repository, action: UpsertIssue, started: dt.datetime) -> str:
     """PATCH /repos/{owner}/{repo}/issues/{issue_number}, or POST /repos/{owner}/{repo}/issues."""
     if action.number is not None:
         repo.get_issue(action.number).edit(title=action.title, body=action.body)
@@ -129,7 +133,7 @@ def apply_upsert_issue(repo: Repository, action: UpsertIssue) -> str:
     # Only an issue created since this attempt can be the one it made. Not a label filter:
     # GitHub drops the labels of a new issue silently when the token may not set them, and
     # an older issue with the same marker (a closed on-call issue) is not the one it made.
-    cutoff = dt.datetime.now(dt.UTC) - CLOCK_SKEW
+    cutoff = started - CLOCK_SKEW
 
     def find() -> int | None:
         listed = repo.get_issues(state="all", sort="created", direction="desc", since=cutoff)
@@ -151,7 +155,7 @@ def apply_upsert_issue(repo: Repository, action: UpsertIssue) -> str:
     return note
 
 
-def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
+def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun, started: dt.datetime) -> str:
     """PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}, or POST .../check-runs.
 
     A personal token cannot create check runs (403); fall back to a commit status.
@@ -227,6 +231,7 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun) -> str:
                 state=state,
                 description=action.title,
             ),
+            started,
         )
         return "check runs not permitted: set a commit status instead"
     return (replaced + note).rstrip("; ")
@@ -247,7 +252,7 @@ def _status_says(repo: Repository, sha: str, context: str, state: str, descripti
     return False
 
 
-def apply_set_commit_status(repo: Repository, action: SetCommitStatus) -> str:
+def apply_set_commit_status(repo: Repository, action: SetCommitStatus, started: dt.datetime) -> str:
     """POST /repos/{owner}/{repo}/statuses/{sha} (the latest status per context wins)."""
     repo.get_commit(action.sha).create_status(
         state=action.state, description=action.description[:140], context=action.context
@@ -255,7 +260,9 @@ def apply_set_commit_status(repo: Repository, action: SetCommitStatus) -> str:
     return ""
 
 
-def apply_request_reviewers(repo: Repository, action: RequestReviewers) -> str:
+def apply_request_reviewers(
+    repo: Repository, action: RequestReviewers, started: dt.datetime
+) -> str:
     """POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers."""
     repo.get_pull(action.number).create_review_request(
         reviewers=list(action.reviewers), team_reviewers=list(action.team_reviewers)
@@ -274,7 +281,7 @@ def _move_branch(repo: Repository, name: str, sha: str, *, force: bool = True) -
     )
 
 
-def apply_set_branch(repo: Repository, action: SetBranch) -> str:
+def apply_set_branch(repo: Repository, action: SetBranch, started: dt.datetime) -> str:
     """POST /repos/{owner}/{repo}/git/refs, or PATCH .../git/refs/heads/{branch}."""
     if action.exists:
         _move_branch(repo, action.name, action.sha)
@@ -292,7 +299,9 @@ def apply_set_branch(repo: Repository, action: SetBranch) -> str:
     return ""
 
 
-def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> str:
+def apply_upsert_pull_request(
+    repo: Repository, action: UpsertPullRequest, started: dt.datetime
+) -> str:
     """PATCH /repos/{owner}/{repo}/pulls/{pull_number}, or POST /repos/{owner}/{repo}/pulls."""
     if action.number is not None:
         repo.get_pull(action.number).edit(title=action.title, body=action.body)
@@ -333,7 +342,7 @@ def apply_upsert_pull_request(repo: Repository, action: UpsertPullRequest) -> st
     return note or f"PR #{number}"
 
 
-def apply_create_release(repo: Repository, action: CreateRelease) -> str:
+def apply_create_release(repo: Repository, action: CreateRelease, started: dt.datetime) -> str:
     """POST /repos/{owner}/{repo}/releases (creates the tag at target_sha too)."""
 
     def find() -> int | None:
@@ -358,7 +367,9 @@ def apply_create_release(repo: Repository, action: CreateRelease) -> str:
     return note
 
 
-APPLIERS: dict[type[Action], Callable[[Repository, Action], str]] = {
+# Each applier gets when the run began: a lookup after an ambiguous POST accepts only what
+# was created since then (minus CLOCK_SKEW), never an earlier cycle's comment or issue.
+APPLIERS: dict[type[Action], Callable[[Repository, Action, dt.datetime], str]] = {
     AddLabels: apply_add_labels,  # type: ignore[dict-item]
     RemoveLabel: apply_remove_label,  # type: ignore[dict-item]
     EditIssue: apply_edit_issue,  # type: ignore[dict-item]
@@ -385,13 +396,18 @@ def execute(
     *,
     dry_run: bool = False,
     max_writes: int | None = None,
+    started: dt.datetime | None = None,
 ) -> Report:
-    """Apply the plans' actions in order; report an outcome for every action."""
+    """Apply the plans' actions in order; report an outcome for every action.
+
+    `started` is when the run began (the planners' `now`); the wall clock when not given.
+    """
     report = Report(plans=list(plans))
+    began = started or dt.datetime.now(dt.UTC)
     for plan in plans:
         report.notes.extend(f"{plan.feature}: {note}" for note in plan.notes)
         with log_context(feature=plan.feature):
-            _execute_plan(plan, repo, report, dry_run=dry_run, max_writes=max_writes)
+            _execute_plan(plan, repo, report, dry_run=dry_run, max_writes=max_writes, began=began)
     return report
 
 
@@ -409,7 +425,13 @@ def _subject(action: Action) -> int | None:
 
 
 def _execute_plan(
-    plan: Plan, repo: Repository | None, report: Report, *, dry_run: bool, max_writes: int | None
+    plan: Plan,
+    repo: Repository | None,
+    report: Report,
+    *,
+    dry_run: bool,
+    max_writes: int | None,
+    began: dt.datetime,
 ) -> None:
     # A plan orders the writes to one issue or PR so that the one the next run keys on comes
     # last (the comment after the label, the close after the comment). When GitHub fails one
@@ -437,7 +459,7 @@ def _execute_plan(
             raise ValueError("a repository is needed to apply actions")
         report.writes += 1
         try:
-            detail = APPLIERS[type(action)](repo, action)
+            detail = APPLIERS[type(action)](repo, action, began)
         except BadCredentialsException:
             report.stopped = "GitHub rejected the credentials"
             report.outcomes.append(Outcome(action, "failed", report.stopped))

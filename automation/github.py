@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
 import requests
-from github import Auth, Github, GithubException, GithubRetry
+from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
+from github.Requester import Requester
 
 from automation.settings import Settings, SettingsError
 
@@ -118,3 +121,69 @@ def _network_reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "the connection to GitHub failed"
     return f"the request failed ({type(exc).__name__})"
+
+
+# Retries of a GraphQL read when the client's retry policy cannot be read (not ours).
+_GRAPHQL_ATTEMPTS = 5
+
+
+def _header(headers: dict[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def graphql_read(
+    requester: Requester,
+    query: str,
+    variables: dict[str, Any],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """POST /graphql for a query, retried like a REST read (issue 12).
+
+    The client never resends a POST (a write could double), but a query changes nothing:
+    5xx answers and dropped connections are retried with the client's backoff, a secondary
+    limit waits its Retry-After (or the client's secondary wait), and a primary limit ends
+    the read unless it resets within MAX_RATE_LIMIT_WAIT_S. Returns the whole JSON answer
+    (data and any per-field errors); the caller decides what a partial answer means.
+    """
+    retry = getattr(requester, "_Requester__retry", None)
+    policy = retry if isinstance(retry, GithubRetry) else None
+    attempts = (policy.total or 0) + 1 if policy is not None else _GRAPHQL_ATTEMPTS
+    backoff = policy.backoff_factor if policy is not None else 1.0
+    secondary = 60.0
+    if policy is not None and policy.secondary_rate_wait is not None:
+        secondary = policy.secondary_rate_wait
+    cap = MAX_RATE_LIMIT_WAIT_S
+    if policy is not None and policy.max_rate_limit_wait is not None:
+        cap = policy.max_rate_limit_wait
+    payload = {"query": query, "variables": variables}
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
+        try:
+            _, data = requester.requestJsonAndCheck("POST", requester.graphql_url, input=payload)
+        except RateLimitExceededException as exc:
+            after = _header(exc.headers, "retry-after")
+            if _header(exc.headers, "x-ratelimit-remaining") == "0" and after is None:
+                reset = _header(exc.headers, "x-ratelimit-reset")
+                wait = float(reset) - time.time() if reset else cap + 1
+            else:
+                wait = float(after) if after is not None else secondary
+            if last or wait > cap:
+                raise
+            sleep(max(0.0, wait))
+        except GithubException as exc:
+            if exc.status < 500 or last:
+                raise
+            sleep(backoff * 2**attempt)
+        except (requests.ConnectionError, requests.Timeout):
+            if last:
+                raise
+            sleep(backoff * 2**attempt)
+        else:
+            if not isinstance(data, dict):
+                raise GithubException(502, data, None, "GraphQL answer is not an object")
+            return data
+    raise AssertionError("unreachable")  # the last attempt returns or raises

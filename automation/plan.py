@@ -289,6 +289,20 @@ def _touch(snapshot: Snapshot, number: int, edit: Callable[[Issue], Issue]) -> S
     return snapshot.model_copy(update={"issues": issues, "pulls": pulls})
 
 
+def _with_events(
+    issue: Issue, kind: str, labels: Iterable[str], bot: str, now: dt.datetime
+) -> tuple[IssueEvent, ...] | None:
+    """The item's events with the label events GitHub records for a label change (when the
+    events were read: a planner keying on when a label went on sees it as GitHub shows it)."""
+    if issue.events is None:
+        return None
+    added = tuple(
+        IssueEvent(event=kind, actor=bot, actor_is_bot=True, created_at=now, label=label)
+        for label in labels
+    )
+    return (*issue.events, *added)
+
+
 def _next_id(snapshot: Snapshot) -> int:
     ids = [c.id for i in (*snapshot.issues, *snapshot.pulls) for c in (i.comments or ())]
     ids += [c.id for c in snapshot.check_runs] + [r.id for r in snapshot.releases]
@@ -337,7 +351,12 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             snapshot,
             action.number,
             lambda i: i.model_copy(
-                update={"labels": tuple(dict.fromkeys((*i.labels, *action.labels)))}
+                update={
+                    "labels": tuple(dict.fromkeys((*i.labels, *action.labels))),
+                    "events": _with_events(
+                        i, "labeled", [x for x in action.labels if x not in i.labels], bot, now
+                    ),
+                }
             ),
         )
     if isinstance(action, RemoveLabel):
@@ -345,7 +364,12 @@ def _simulate_one(snapshot: Snapshot, action: Action) -> Snapshot:
             snapshot,
             action.number,
             lambda i: i.model_copy(
-                update={"labels": tuple(x for x in i.labels if x != action.label)}
+                update={
+                    "labels": tuple(x for x in i.labels if x != action.label),
+                    "events": _with_events(
+                        i, "unlabeled", [x for x in i.labels if x == action.label], bot, now
+                    ),
+                }
             ),
         )
     if isinstance(action, EditIssue):

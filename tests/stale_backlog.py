@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
+from tests.github_api.graphql import NotFound
 
 REPO = "o/r"
 API = f"{checker.API_URL}/repos/{REPO}"
@@ -40,6 +41,7 @@ class Item:
     draft: bool = False
     state: str = "open"
     state_reason: str | None = None
+    locked: bool = False
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -58,6 +60,18 @@ class Backlog:
         self._users: dict[str, Any] = {}
         self._labels: dict[str, Any] = {}
         self.after_page: dict[int, Callable[[], None]] = {}
+        # GitHub's hourly limits (None: unlimited) and what this hour used of them. A
+        # request past the limit gets GitHub's 403, which no well-behaved sweep ever sees.
+        self.core_limit: int | None = None
+        self.graphql_limit: int | None = None
+        self.core_used = 0
+        self.graphql_used = 0
+        self.refused = 0
+        self.pinned: set[int] = set()
+
+    def new_hour(self) -> None:
+        """The rate limit resets."""
+        self.core_used = self.graphql_used = 0
 
     # --- building -------------------------------------------------------------------------
 
@@ -127,6 +141,8 @@ class Backlog:
             title=f"Item {item.number}",
             state=item.state,
             state_reason=item.state_reason,
+            locked=item.locked,
+            active_lock_reason="too heated" if item.locked else None,
             labels=[self.label(n) for n in item.labels],
             user=self.user(item.author),
             created_at=stamp(item.created),
@@ -148,24 +164,124 @@ class Backlog:
 
     def install(self) -> None:
         gh = self.github
-        gh.add_callback("GET", f"{API}/issues", callback=self._list)
+        charged = self._charged
+        gh.add_callback("GET", f"{API}/issues", callback=charged(self._list))
         number = r"(\d+)"
         gh.add_callback(
-            "GET", re.compile(rf"{re.escape(API)}/issues/{number}/timeline"), self._timeline
+            "GET",
+            re.compile(rf"{re.escape(API)}/issues/{number}/timeline"),
+            charged(self._timeline),
         )
-        gh.add_callback("GET", re.compile(rf"{re.escape(API)}/issues/{number}$"), self._get)
         gh.add_callback(
-            "POST", re.compile(rf"{re.escape(API)}/issues/{number}/labels"), self._add_labels
+            "GET", re.compile(rf"{re.escape(API)}/issues/{number}$"), charged(self._get)
+        )
+        gh.add_callback(
+            "POST",
+            re.compile(rf"{re.escape(API)}/issues/{number}/labels"),
+            charged(self._add_labels),
         )
         gh.add_callback(
             "DELETE",
             re.compile(rf"{re.escape(API)}/issues/{number}/labels/[^/]+"),
-            self._remove_label,
+            charged(self._remove_label),
         )
         gh.add_callback(
-            "POST", re.compile(rf"{re.escape(API)}/issues/{number}/comments"), self._comment
+            "POST",
+            re.compile(rf"{re.escape(API)}/issues/{number}/comments"),
+            charged(self._comment),
         )
-        gh.add_callback("PATCH", re.compile(rf"{re.escape(API)}/issues/{number}$"), self._edit)
+        gh.add_callback(
+            "PATCH", re.compile(rf"{re.escape(API)}/issues/{number}$"), charged(self._edit)
+        )
+        # GET /rate_limit is free: GitHub does not count it against the limit.
+        gh.add_callback("GET", f"{checker.API_URL}/rate_limit", callback=self._rate_limit)
+        gh.graphql(self._graphql)
+
+    # --- rate limits ----------------------------------------------------------------------
+
+    def _charged(self, serve: Callable[[Any], Reply]) -> Callable[[Any], Reply]:
+        def charged(request: Any) -> Reply:
+            if self.core_limit is not None and self.core_used >= self.core_limit:
+                self.refused += 1
+                return self._exceeded()
+            self.core_used += 1
+            return serve(request)
+
+        return charged
+
+    def _exceeded(self) -> Reply:
+        reset = int((self.now + dt.timedelta(hours=1)).timestamp())
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+        message = "API rate limit exceeded for installation ID 1."
+        return 403, headers, json.dumps({"message": message})
+
+    def _resource(self, limit: int | None, used: int) -> dict[str, int]:
+        cap = 1_000_000 if limit is None else limit
+        reset = int((self.now + dt.timedelta(hours=1)).timestamp())
+        return {"limit": cap, "used": used, "remaining": max(0, cap - used), "reset": reset}
+
+    def _rate_limit(self, request: Any) -> Reply:
+        core = self._resource(self.core_limit, self.core_used)
+        graphql = self._resource(self.graphql_limit, self.graphql_used)
+        search = self._resource(30, 0)
+        body = {"resources": {"core": core, "graphql": graphql, "search": search}, "rate": core}
+        return 200, {}, json.dumps(body)
+
+    # --- GraphQL: the same model, as GitHub's schema shows it -------------------------------
+
+    def actor_node(self, login: str) -> dict[str, Any]:
+        return actor_node(login)
+
+    def timeline_node(self, entry: dict[str, Any]) -> dict[str, Any] | None:
+        return timeline_node(entry)
+
+    def _graphql(self, query: str, variables: Any) -> Any:
+        if self.graphql_limit is not None and self.graphql_used >= self.graphql_limit:
+            self.refused += 1
+            return self._exceeded()
+        self.graphql_used += 1
+        owner, name = REPO.split("/")
+
+        def item(info: Any, number: int) -> dict[str, Any]:
+            found = self.items.get(number)
+            if found is None:
+                raise NotFound(
+                    f"Could not resolve to an issue or pull request with the number of {number}."
+                )
+            nodes = [n for n in map(self.timeline_node, found.timeline) if n is not None]
+
+            def timeline(info: Any, **args: Any) -> dict[str, Any]:
+                wanted = set(args.get("itemTypes") or ())
+                kept = [n for n in nodes if not wanted or _enum(n["__typename"]) in wanted]
+                last = args.get("last")
+                shown = kept[-last:] if last else kept
+                return {"pageInfo": {"hasPreviousPage": len(shown) < len(kept)}, "nodes": shown}
+
+            return {
+                "__typename": "PullRequest" if found.pull else "Issue",
+                "number": number,
+                "locked": found.locked,
+                "timelineItems": timeline,
+            }
+
+        def repository(info: Any, **args: Any) -> dict[str, Any]:
+            assert (args["owner"], args["name"]) == (owner, name)
+            pins = [{"issue": {"number": n}} for n in sorted(self.pinned)]
+            return {
+                "issueOrPullRequest": item,
+                "pinnedIssues": lambda info, **kw: {"nodes": pins},
+            }
+
+        limit = self._resource(self.graphql_limit, self.graphql_used)
+        rate = {
+            "cost": 1,
+            "limit": limit["limit"],
+            "remaining": limit["remaining"],
+            "used": limit["used"],
+            "nodeCount": 0,
+            "resetAt": stamp(self.now + dt.timedelta(hours=1)),
+        }
+        return {"repository": repository, "rateLimit": lambda info, **kw: rate}
 
     def _number(self, request: Any) -> Item:
         match = re.search(r"/issues/(\d+)", urlsplit(request.url).path)
@@ -227,6 +343,9 @@ class Backlog:
 
     def _comment(self, request: Any) -> Reply:
         item = self._number(request)
+        if item.locked:  # GitHub refuses comments on a locked issue to GITHUB_TOKEN and Apps
+            message = "Unable to create comment because issue is locked."
+            return 403, {}, json.dumps({"message": message})
         body = json.loads(request.body)["body"]
         self.comment(item, BOT, 0, body)
         self._touch(item)
@@ -249,3 +368,66 @@ class Backlog:
             )
         self._touch(item)
         return 200, {}, json.dumps(self.issue_json(item))
+
+
+# REST timeline event names -> GraphQL timeline item types.
+GRAPHQL_EVENTS = {
+    "labeled": "LabeledEvent",
+    "unlabeled": "UnlabeledEvent",
+    "closed": "ClosedEvent",
+    "reopened": "ReopenedEvent",
+    "assigned": "AssignedEvent",
+    "unassigned": "UnassignedEvent",
+    "renamed": "RenamedTitleEvent",
+    "locked": "LockedEvent",
+}
+
+
+def actor_node(login: str) -> dict[str, Any]:
+    """A REST login as GraphQL's actor: a bot is named without the "[bot]" REST shows."""
+    if login.endswith("[bot]"):
+        return {"__typename": "Bot", "login": login.removesuffix("[bot]")}
+    return {"__typename": "User", "login": login}
+
+
+def timeline_node(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """A REST timeline entry as the GraphQL timeline item GitHub shows for it (None: not one)."""
+    kind = entry["event"]
+    if kind == "commented":
+        return {
+            "__typename": "IssueComment",
+            "databaseId": entry["id"],
+            "author": actor_node(entry["user"]["login"]),
+            "body": entry["body"],
+            "createdAt": entry["created_at"],
+            "updatedAt": entry["updated_at"],
+        }
+    typename = GRAPHQL_EVENTS.get(kind)
+    if typename is None:
+        return None
+    node: dict[str, Any] = {
+        "__typename": typename,
+        "actor": actor_node(entry["actor"]["login"]),
+        "createdAt": entry["created_at"],
+    }
+    if "label" in entry:
+        node["label"] = {"name": entry["label"]["name"]}
+    return node
+
+
+def timeline_connection(nodes: list[dict[str, Any]]) -> Any:
+    """The `timelineItems` resolver over an item's nodes: `itemTypes` and `last` honoured."""
+
+    def timeline(info: Any, **args: Any) -> dict[str, Any]:
+        wanted = set(args.get("itemTypes") or ())
+        kept = [n for n in nodes if not wanted or _enum(n["__typename"]) in wanted]
+        last = args.get("last")
+        shown = kept[-last:] if last else kept
+        return {"pageInfo": {"hasPreviousPage": len(shown) < len(kept)}, "nodes": shown}
+
+    return timeline
+
+
+def _enum(typename: str) -> str:
+    """The timeline item type enum of a GraphQL type name (LabeledEvent -> LABELED_EVENT)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()

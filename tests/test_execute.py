@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -63,6 +64,10 @@ def test_comment_post_answered_502_after_being_applied_leaves_one_comment(
             checker.comment_json(9000 + i, body=body, issue_number=7, repo=REPO)
             for i, body in enumerate(applied)
         ]
+        for made in comments:  # GitHub stamps what it applied with its own clock: now
+            made["created_at"] = made["updated_at"] = (
+                f"{dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
+            )
         return 200, {}, json.dumps(comments)
 
     github.add_callback("POST", f"/repos/{REPO}/issues/7/comments", callback=create)
@@ -449,3 +454,29 @@ def test_creating_a_branch_that_exists_only_fast_forwards_it(
     report = execute([Plan("release", (SetBranch(reason="r", name=name, sha=sha),))], _repo())
     assert github.json_bodies("PATCH") == [{"sha": sha, "force": False}]
     assert [o.status for o in report.outcomes] == ["applied" if fast_forward else "failed"]
+
+
+def test_an_ambiguous_failure_never_takes_an_older_comment_with_the_marker_for_its_own(
+    github: GitHubMock,
+) -> None:
+    """Issue 18: after a 502, a comment with the same marker from before the attempt (an
+    earlier warning cycle's) is not the one this attempt made: the POST is sent again."""
+    attempts: list[int] = []
+
+    def create(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            return 502, {}, json.dumps({"message": "Bad Gateway"})
+        body = json.loads(request.body or b"{}")["body"]
+        return 201, {}, json.dumps(checker.comment_json(2, body=body, repo=REPO))
+
+    old = checker.comment_json(1, body=f"{MARK}\nan earlier cycle", issue_number=7, repo=REPO)
+    old["created_at"] = old["updated_at"] = "2026-01-05T10:00:00Z"
+    github.add_callback("POST", f"/repos/{REPO}/issues/7/comments", callback=create)
+    github.get(f"/repos/{REPO}/issues/7/comments", json=[old])
+
+    report = execute([_comment_plan()], _repo())
+
+    assert len(attempts) == 2
+    assert report.outcomes[0].status == "applied"
+    assert "resent" in report.outcomes[0].detail

@@ -112,16 +112,16 @@ def describe(plan: Plan) -> list[str]:
 W7 = "#7: comment stale:warning-7"
 ADD7 = "#7: add labels stale, inactive"
 CLOSE7 = [
-    "#7: comment stale:close-7",
+    "#7: comment stale:close-7-2026-11-09",
     "#7: set labels = [stale, closed-stale]; state = closed (not_planned)",
 ]
-UNSTALE7 = ["#7: remove label stale", "#7: remove label inactive"]
+UNSTALE7 = ["#7: remove label inactive", "#7: remove label stale"]
 WARNED_LABELS = ("stale", "inactive")
 
 SCENARIOS: list[tuple[str, Issue, list[str]]] = [
     ("young issue: created after the threshold", issue(updated=10, created=10, read=False), []),
-    ("untouched for 90 days: warn (cheap filter)", issue(updated=90, read=False), [ADD7, W7]),
-    ("untouched for exactly 60 days: warn", issue(updated=60, read=False), [ADD7, W7]),
+    ("untouched for 90 days: warn (cheap filter)", issue(updated=90, read=False), [W7, ADD7]),
+    ("untouched for exactly 60 days: warn", issue(updated=60, read=False), [W7, ADD7]),
     (
         "updated 59 days ago, the update was a person's comment",
         issue(updated=59, comments=(comment("sam-okafor", 59),)),
@@ -130,17 +130,17 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
     (
         "updated 2 days ago only by this project's comment: warn",
         issue(updated=2, comments=(comment(BOT, 2, "triage note"),)),
-        [ADD7, W7],
+        [W7, ADD7],
     ),
     (
         "updated 3 days ago only by this project's label: warn",
         issue(updated=3, events=(event("labeled", BOT, 3, "area:x-not-exempt"),)),
-        [ADD7, W7],
+        [W7, ADD7],
     ),
     (
         "another bot's comment is not activity: warn",
         issue(updated=1, comments=(comment("dependabot[bot]", 1),)),
-        [ADD7, W7],
+        [W7, ADD7],
     ),
     (
         "a person's label change 5 days ago",
@@ -160,12 +160,12 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
     (
         "a subscription is not activity: warn",
         issue(updated=4, events=(event("subscribed", "raj-iyer", 4),)),
-        [ADD7, W7],
+        [W7, ADD7],
     ),
     (
         "warn removes on_stale.remove labels",
         issue(updated=90, read=False, labels=("triaged", "bug")),
-        [ADD7, "#7: remove label triaged", W7],
+        [W7, "#7: remove label triaged", ADD7],
     ),
     ("exempt label", issue(updated=90, read=False, labels=("keep",)), []),
     ("exempt label, other case", issue(updated=90, read=False, labels=("Keep",)), []),
@@ -173,18 +173,18 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
     (
         "wildcard does not match a longer prefix",
         issue(updated=90, read=False, labels=("sub-area:evals",)),
-        [ADD7, W7],
+        [W7, ADD7],
     ),
     (
         "exempt assignee through the team",
         issue(updated=90, read=False, assignees=("sam-okafor",)),
         [],
     ),
-    ("assignee not exempt", issue(updated=90, read=False, assignees=("raj-iyer",)), [ADD7, W7]),
+    ("assignee not exempt", issue(updated=90, read=False, assignees=("raj-iyer",)), [W7, ADD7]),
     ("exempt author", issue(updated=90, read=False, author="lena-fischer"), []),
     ("exempt bot author", issue(updated=90, read=False, author="renovate[bot]"), []),
     ("exempt milestone by wildcard", issue(updated=90, read=False, milestone="v2.1"), []),
-    ("milestone not exempt", issue(updated=90, read=False, milestone="someday"), [ADD7, W7]),
+    ("milestone not exempt", issue(updated=90, read=False, milestone="someday"), [W7, ADD7]),
     ("pinned", issue(updated=90, read=False, pinned=True), []),
     (
         "warned 5 days ago, nothing since",
@@ -311,7 +311,7 @@ SCENARIOS: list[tuple[str, Issue, list[str]]] = [
             comments=(comment("maya-chen", 80),),
             events=(event("labeled", "maya-chen", 2, "stale"),),
         ),
-        [W7],
+        [W7, "#7: add labels inactive"],
     ),
     (
         "exempt now but carrying the stale label: un-stale without reading history",
@@ -340,15 +340,15 @@ def test_issue_scenarios(item: Issue, expected: list[str]) -> None:
 PR_RULE = {**RULE, "name": "prs", "scope": "prs", "on_stale": {}, "on_close": {}}
 W8 = "#8: comment stale:warning-8"
 ADD8 = "#8: add labels stale"
-PR_CLOSE = ["#8: comment stale:close-8", "#8: set state = closed"]
+PR_CLOSE = ["#8: comment stale:close-8-2026-11-09", "#8: set state = closed"]
 PR_SCENARIOS: list[tuple[str, dict[str, Any], PullRequest, list[str]]] = [
-    ("stale PR: warn", PR_RULE, pull(updated=90, read=False), [ADD8, W8]),
+    ("stale PR: warn", PR_RULE, pull(updated=90, read=False), [W8, ADD8]),
     ("draft PR left out", PR_RULE, pull(updated=90, read=False, draft=True), []),
     (
         "draft PR swept when drafts are in",
         {**PR_RULE, "include_drafts": True},
         pull(updated=90, read=False, draft=True),
-        [ADD8, W8],
+        [W8, ADD8],
     ),
     (
         "issues-only rule leaves PRs alone",
@@ -412,7 +412,7 @@ PR_SCENARIOS: list[tuple[str, dict[str, Any], PullRequest, list[str]]] = [
         "only_labels: the PR has all",
         {**PR_RULE, "only_labels": ["needs-rebase", "external"]},
         pull(updated=90, read=False, labels=("external", "needs-rebase")),
-        [ADD8, W8],
+        [W8, ADD8],
     ),
     (
         "any_of_labels: none present",
@@ -424,7 +424,7 @@ PR_SCENARIOS: list[tuple[str, dict[str, Any], PullRequest, list[str]]] = [
         "any_of_labels: one present",
         {**PR_RULE, "any_of_labels": ["question", "needs-info"]},
         pull(updated=90, read=False, labels=("Needs-Info",)),
-        [ADD8, W8],
+        [W8, ADD8],
     ),
 ]
 
@@ -462,7 +462,7 @@ def test_first_covering_rule_sweeps_and_exemptions_do_not_fall_through() -> None
         )
     )
     plan = plan_stale(policies(questions, RULE), snapshot, NOW)
-    assert describe(plan) == ["#1: add labels stale, inactive", "#1: comment stale:warning-1"]
+    assert describe(plan) == ["#1: comment stale:warning-1", "#1: add labels stale, inactive"]
 
 
 def test_warning_and_closing_bodies_render_the_policy_templates() -> None:
@@ -482,7 +482,7 @@ def test_warning_and_closing_bodies_render_the_policy_templates() -> None:
     bodies = [a.body for a in plan.actions if isinstance(a, UpsertComment)]
     # #9's last person activity (its opening, 400 days ago) is older than #7's update.
     assert bodies == [
-        "Closed #9 after 14 days.\n\n<!-- dataface-ops:stale:close-9 -->\n",
+        "Closed #9 after 14 days.\n\n<!-- dataface-ops:stale:close-9-2026-11-09 -->\n",
         f"Stale issue #7: closes on 2026-12-08.\n\n{warning_marker(7)}\n",
     ]
     close = [a for a in plan.actions if isinstance(a, EditIssue)]
@@ -502,10 +502,10 @@ def test_budget_cuts_oldest_activity_first_and_notes_the_rest() -> None:
     pols = policies(budget=5)
     plan = plan_stale(pols, snapshot, NOW)
     assert describe(plan) == [
-        "#2: add labels stale, inactive",
         "#2: comment stale:warning-2",
-        "#4: add labels stale, inactive",
+        "#2: add labels stale, inactive",
         "#4: comment stale:warning-4",
+        "#4: add labels stale, inactive",
     ]
     assert "2 item(s) deferred to the next run by the write budget of 5 writes" in plan.notes[1]
     # The next runs pick up the rest, with no state kept anywhere but in GitHub.
@@ -532,8 +532,8 @@ def test_event_run_only_unstales_its_subject() -> None:
     pols = policies()
     one = make_snapshot(issues=(due, active), subjects=(2,))
     assert describe(plan_stale(pols, one, NOW)) == [
-        "#2: remove label stale",
         "#2: remove label inactive",
+        "#2: remove label stale",
     ]
     other = make_snapshot(issues=(due, active), subjects=(1,))
     assert describe(plan_stale(pols, other, NOW)) == []

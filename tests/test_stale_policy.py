@@ -78,6 +78,11 @@ def test_shipped_stale_policy() -> None:
             "      add: [closed-stale]\n      remove: [Closed-Stale]\n",
             "rules[1].on_close: adds and removes the same label: closed-stale",
         ),
+        (
+            '  comments: ["is stale because it has been open"]\n',
+            '  comments: ["is stale because it has been open", ""]\n',
+            "adopt_warnings.comments[1]: String should have at least 1 character",
+        ),
     ],
     ids=[
         "unknown-team",
@@ -94,6 +99,7 @@ def test_shipped_stale_policy() -> None:
         "zero-budget",
         "stale-label-removed-on-stale",
         "add-and-remove",
+        "adopted-empty-text",
     ],
 )
 def test_broken_stale_file_names_file_line_and_field(

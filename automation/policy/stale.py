@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
@@ -134,12 +134,42 @@ class StaleRule(PolicyModel):
         return not self._any or bool(self._any & labels)
 
 
+class AdoptWarnings(PolicyModel):
+    """Another tool's stale label and warning comment, taken as this sweep's warning.
+
+    A repository moving from another stale bot keeps its clocks: an item that tool warned
+    closes when this sweep's close period after that warning ends, instead of getting a
+    fresh warning. Only a bot's comment counts (a person quoting the text is activity).
+    """
+
+    labels: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=(), description="the other tool's stale labels (case-insensitive)"
+    )
+    # Never empty: an empty text is in every comment, and would make any bot's comment a warning.
+    comments: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=(), description="text the other tool's warning comments contain"
+    )
+
+    @cached_property
+    def folded_labels(self) -> frozenset[str]:
+        """The adopted labels, casefolded."""
+        return frozenset(label.casefold() for label in self.labels)
+
+    def is_warning(self, body: str) -> bool:
+        """Whether a bot's comment body is the other tool's warning."""
+        return any(text in body for text in self.comments)
+
+
 class StalePolicy(PolicyModel):
     """Every stale rule (the first rule that covers an item sweeps it) and the write budget."""
 
     rules: tuple[StaleRule, ...] = Field(min_length=1)
     max_writes_per_run: int = Field(
         default=50, ge=1, description="write budget of one sweep; the next sweep resumes"
+    )
+    adopt_warnings: AdoptWarnings | None = Field(
+        default=None,
+        description="another stale tool's label and comment, recognised as this sweep's warning",
     )
 
     def rule(self, name: str) -> StaleRule | None:
@@ -148,14 +178,17 @@ class StalePolicy(PolicyModel):
 
     @cached_property
     def stale_labels(self) -> frozenset[str]:
-        """Every rule's stale label, casefolded."""
-        return frozenset(r.stale_label.casefold() for r in self.rules)
+        """Every rule's stale label and every adopted label, casefolded."""
+        own = frozenset(r.stale_label.casefold() for r in self.rules)
+        return own | (self.adopt_warnings.folded_labels if self.adopt_warnings else frozenset())
 
     def cross_check(self, policies: Policies) -> Iterator[RefProblem]:
         """Check names, people, label interplay and that every template renders."""
         counts = Counter(r.name for r in self.rules)
         managed = {r.stale_label.casefold() for r in self.rules}
         managed |= {label.casefold() for r in self.rules for label in r.on_stale.add}
+        if self.adopt_warnings is not None:
+            managed |= self.adopt_warnings.folded_labels
         for index, rule in enumerate(self.rules):
             loc: tuple[str | int, ...] = ("rules", index)
             if counts[rule.name] > 1:

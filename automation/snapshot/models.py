@@ -202,6 +202,9 @@ class Snapshot(Frozen):
     own_app_slug: str | None = None
     # The numbers an event named (None: a scheduled sweep read everything it needs).
     subjects: tuple[int, ...] | None = None
+    # Requests the rate limit still allowed once the snapshot was read (None: not read, or
+    # no limit). Planners that write in bulk keep their writes within it.
+    writes_left: int | None = None
 
     def policies_at(self, ref: str) -> PolicyFiles | None:
         """Return the policy files read at this commit, if they were read."""

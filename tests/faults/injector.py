@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from tests.github_api import checker
+from tests.github_api import graphql as gql
 from tests.github_api.fixtures import GitHubMock, injected
 
 Reply = tuple[int, dict[str, str], str]
@@ -120,9 +121,15 @@ class FaultyGitHub(GitHubMock):
                 continue
             key = (req.method, req.url, req.body, resp.status_code, resp.content)
             if key not in _CHECKED:
-                _CHECKED[key] = checker.check_call(
-                    str(req.method), str(req.url), req.body, resp.status_code, resp.content
-                )
+                if req.method == "POST" and req.url == self.graphql_url:
+                    # GraphQL is checked against GitHub's GraphQL schema, not the REST one.
+                    _CHECKED[key] = gql.request_problems(req.body) + gql.answer_problems(
+                        resp.content
+                    )
+                else:
+                    _CHECKED[key] = checker.check_call(
+                        str(req.method), str(req.url), req.body, resp.status_code, resp.content
+                    )
             problems.extend(f"call {i}: {line}" for line in _CHECKED[key])
         return problems
 

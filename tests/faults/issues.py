@@ -186,6 +186,63 @@ class FakeIssues:
         ]
         for method, pattern, handler in routes:
             self.mock.add_callback(method, re.compile(pattern + "$"), callback=handler)
+        # The stale sweep reads the rate limit first (free) and timelines in bulk (GraphQL).
+        self.mock.add_callback("GET", f"{checker.API_URL}/rate_limit", callback=self._rate_limit)
+        self.mock.graphql(self._graphql)
+
+    def _limits(self) -> dict[str, int]:
+        reset = int((self.now + dt.timedelta(hours=1)).timestamp())
+        return {"limit": 5000, "used": 0, "remaining": 5000, "reset": reset}
+
+    def _rate_limit(self, request: Any) -> Reply:
+        limits = self._limits()
+        resources = {"core": limits, "graphql": limits, "search": {**limits, "limit": 30}}
+        return 200, {}, json.dumps({"resources": resources, "rate": limits})
+
+    def _entries(self, number: int) -> list[dict[str, Any]]:
+        """The REST timeline of an issue: fixed, or built from its events and comments."""
+        if number in self.timelines:
+            return self.timelines[number]
+        entries: list[dict[str, Any]] = [dict(e) for e in self.events[number]]
+        for comment in self.comments[number]:
+            entries.append({**comment, "event": "commented", "actor": comment["user"]})
+        entries.sort(key=lambda e: e["created_at"])
+        return entries
+
+    def _graphql(self, query: str, variables: Any) -> Any:
+        from tests.github_api.graphql import NotFound
+        from tests.stale_backlog import timeline_connection, timeline_node
+
+        def item(info: Any, number: int) -> dict[str, Any]:
+            issue = self.issues.get(number)
+            if issue is None:
+                raise NotFound(f"Could not resolve to an issue with the number of {number}.")
+            entries = self._entries(number)
+            nodes = [n for n in map(timeline_node, entries) if n is not None]
+            return {
+                "__typename": "PullRequest" if "pull_request" in issue else "Issue",
+                "number": number,
+                "locked": bool(issue.get("locked")),
+                "timelineItems": timeline_connection(nodes),
+            }
+
+        def repository(info: Any, **args: Any) -> dict[str, Any]:
+            assert f"{args['owner']}/{args['name']}" == self.repo
+            return {
+                "issueOrPullRequest": item,
+                "pinnedIssues": lambda info, **kw: {"nodes": []},
+            }
+
+        limits = self._limits()
+        rate = {
+            "cost": 1,
+            "limit": limits["limit"],
+            "remaining": limits["remaining"],
+            "used": limits["used"],
+            "nodeCount": 0,
+            "resetAt": iso(self.now + dt.timedelta(hours=1)),
+        }
+        return {"repository": repository, "rateLimit": lambda info, **kw: rate}
 
     @staticmethod
     def _query(request: Any) -> dict[str, str]:
@@ -342,17 +399,4 @@ class FakeIssues:
         return self._page(request, self.events[self._number(request)])
 
     def _timeline(self, request: Any) -> Reply:
-        number = self._number(request)
-        if number in self.timelines:
-            return self._page(request, self.timelines[number])
-        entries: list[dict[str, Any]] = [dict(e) for e in self.events[number]]
-        for comment in self.comments[number]:
-            entries.append(
-                {
-                    **comment,
-                    "event": "commented",
-                    "actor": comment["user"],
-                }
-            )
-        entries.sort(key=lambda e: e["created_at"])
-        return self._page(request, entries)
+        return self._page(request, self._entries(self._number(request)))

@@ -22,6 +22,7 @@ import responses
 from responses import BaseResponse, Call
 
 from tests.github_api import checker
+from tests.github_api import graphql as gql
 
 GHES_URL = "https://ghe.example.com/api/v3"
 
@@ -103,6 +104,31 @@ class GitHubMock(responses.RequestsMock):
     def add_callback(self, method: str, url: Any, *args: Any, **kwargs: Any) -> BaseResponse:
         return super().add_callback(method, self._checked(method, url), *args, **kwargs)
 
+    @property
+    def graphql_url(self) -> str:
+        """POST /graphql (GitHub Enterprise Server serves it at /api/graphql)."""
+        base = self.base_url
+        return (
+            base.removesuffix("/v3") + "/graphql" if base.endswith("/api/v3") else f"{base}/graphql"
+        )
+
+    def graphql(self, handler: gql.Handler) -> BaseResponse:
+        """Serve POST /graphql: `handler(query, variables)` returns the root of a plain-data
+        model the query is executed over (against GitHub's schema), or a raw reply."""
+
+        def callback(request: Any) -> gql.Reply:
+            data = json.loads(request.body or b"{}")
+            query, variables = str(data.get("query", "")), data.get("variables") or {}
+            if gql.request_problems(request.body):
+                return 200, {}, json.dumps({"errors": [{"message": "invalid query"}]})
+            answer = handler(query, variables)
+            if isinstance(answer, tuple):
+                return answer
+            return gql.execute(query, variables, answer)
+
+        # Not through _checked: /graphql is no REST operation; problems() checks its calls.
+        return responses.RequestsMock.add_callback(self, "POST", self.graphql_url, callback)
+
     # ---------------------------------------------------------------- matching
     def _on_request(self, adapter: Any, request: Any, **kwargs: Any) -> Any:
         # PyGithub always sends an explicit default port ("https://api.github.com:443/...");
@@ -127,8 +153,22 @@ class GitHubMock(responses.RequestsMock):
         return len(self._select(method, path_contains))
 
     def writes(self) -> list[Call]:
-        """Recorded calls that are not GET/HEAD (i.e. that would change GitHub state)."""
-        return [c for c in self.calls if (c.request.method or "").upper() not in ("GET", "HEAD")]
+        """Recorded calls that would change GitHub state: not GET/HEAD, nor a GraphQL query
+        (a POST /graphql changes something only when it sends a mutation)."""
+        return [
+            c
+            for c in self.calls
+            if (c.request.method or "").upper() not in ("GET", "HEAD") and not self._query(c)
+        ]
+
+    def _query(self, call: Call) -> bool:
+        if call.request.url != self.graphql_url:
+            return False
+        try:
+            query = json.loads(call.request.body or b"{}").get("query", "")
+        except ValueError:
+            return False
+        return not str(query).lstrip().startswith("mutation")
 
     def json_bodies(self, method: str | None = None, path_contains: str | None = None) -> list[Any]:
         """Decoded JSON request bodies of the selected calls (``None`` when empty)."""
@@ -149,6 +189,10 @@ class GitHubMock(responses.RequestsMock):
                 continue  # a failure the test raised on purpose: no answer to check
             if not isinstance(resp, requests.Response):  # responses records the exception
                 problems.append(f"call {i}: {method} {url}: no mock matched ({resp!r:.200})")
+                continue
+            if method == "POST" and url == self.graphql_url:
+                lines = gql.request_problems(req.body) + gql.answer_problems(resp.content)
+                problems.extend(f"call {i}: {line}" for line in lines)
                 continue
             for line in checker.check_call(method, url, req.body, resp.status_code, resp.content):
                 problems.append(f"call {i}: {line}")
