@@ -323,7 +323,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The composite action passes its `features` input as DATAFACE_OPS_FEATURES.
     requested = list(args.features) or os.environ.get("DATAFACE_OPS_FEATURES", "").split()
     chosen = route(event, engine.resolve_features(requested) if requested else ())
-    chosen = dataclasses.replace(chosen, features=engine.registered(chosen.features))
     log.info("event %s -> features %s", event.key, ", ".join(chosen.features) or "none")
     if not chosen.features:
         print(f"{event.key}: no feature subscribes to this event; nothing to do")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from automation import features as registry
 from automation.logs import log_context
 from automation.plan import Plan, Report
-from automation.routing import FEATURE_ORDER
+from automation.routing import feature_order
 
 log = logging.getLogger("dataface_ops.engine")
 
@@ -23,16 +23,12 @@ if TYPE_CHECKING:
 
 def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
     """Validate feature names; no names means every registered feature, in order."""
+    order = feature_order()
     if not names:
-        return tuple(f for f in FEATURE_ORDER if f in registry.FEATURES)
+        return order
     for name in names:
         registry.get(name)
-    return tuple(f for f in FEATURE_ORDER if f in names)
-
-
-def registered(names: Sequence[str]) -> tuple[str, ...]:
-    """Keep the routed features that are registered (a feature not yet built is skipped)."""
-    return tuple(name for name in names if name in registry.FEATURES)
+    return tuple(f for f in order if f in names)
 
 
 def plan_offline(
@@ -42,7 +38,7 @@ def plan_offline(
     plans = []
     for name in resolve_features(names):
         with log_context(feature=name):
-            plans.append(registry.get(name).load_planner()(policies, snapshot, now))
+            plans.append(registry.get(name).plan(policies, snapshot, now))
     return plans
 
 
@@ -60,9 +56,9 @@ def plan_live(
     for name in resolve_features(names):
         feature = registry.get(name)
         with log_context(feature=name, subject=subject):
-            snapshot = feature.load_collector()(repo, policies, numbers, now)
+            snapshot = feature.collect(repo, policies, numbers, now)
             snapshots.append(snapshot)
-            plans.append(feature.load_planner()(policies, snapshot, now))
+            plans.append(feature.plan(policies, snapshot, now))
             log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
 

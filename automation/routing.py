@@ -5,35 +5,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from automation import features
 from automation.events import Event, EventError
+from automation.features import Feature
 
-# Every feature, in the order they run for one trigger.
-FEATURE_ORDER: tuple[str, ...] = ("triage", "ownership", "release", "stale", "oncall", "digest")
 
-# `event.action` keys -> features. Events only name what to re-check: every decision is
-# recomputed from fresh state, so a late or duplicate delivery does no harm.
-ROUTES: dict[str, tuple[str, ...]] = {
-    "issues.opened": ("triage", "stale"),
-    "issues.edited": ("triage", "stale"),
-    "issues.reopened": ("triage", "stale"),
-    "issues.labeled": ("triage", "stale"),
-    "issues.unlabeled": ("stale",),
-    "issue_comment.created": ("triage", "stale"),
-    "issue_comment.edited": ("stale",),
-    "pull_request_target.opened": ("ownership",),
-    "pull_request_target.synchronize": ("ownership",),
-    "pull_request_target.reopened": ("ownership",),
-    "pull_request_target.ready_for_review": ("ownership",),
-    "pull_request_target.edited": ("ownership",),
-    "pull_request_target.closed": ("release",),
-    "pull_request.closed": ("release",),
-    "pull_request_review.submitted": ("ownership",),
-    "pull_request_review.dismissed": ("ownership",),
-    "pull_request_review.edited": ("ownership",),
-}
+def _specs() -> list[Feature]:
+    # Read at call time: the registry is the one source (tests swap it for probes).
+    return sorted(features.FEATURES.values(), key=lambda f: (f.order, f.name))
 
-# What a schedule or a manual dispatch runs when no feature is named.
-SCHEDULED: tuple[str, ...] = ("triage", "release", "stale", "oncall", "digest")
+
+def feature_order() -> tuple[str, ...]:
+    """Every registered feature, in the order they run for one trigger."""
+    return tuple(f.name for f in _specs())
+
+
+def routes() -> dict[str, tuple[str, ...]]:
+    """`event.action` keys -> the features that re-check them, in running order."""
+    table: dict[str, tuple[str, ...]] = {}
+    for spec in _specs():
+        for key in spec.routes:
+            table[key] = (*table.get(key, ()), spec.name)
+    return table
+
+
+def scheduled() -> tuple[str, ...]:
+    """What a schedule or a manual dispatch runs when no feature is named."""
+    return tuple(f.name for f in _specs() if f.sweeps)
+
+
+# Derived views of the specs as they were at import (the real features).
+FEATURE_ORDER: tuple[str, ...] = feature_order()
+ROUTES: dict[str, tuple[str, ...]] = routes()
+SCHEDULED: tuple[str, ...] = scheduled()
 
 
 @dataclass(frozen=True)
@@ -47,21 +51,22 @@ class Route:
 def route(event: Event, requested: Sequence[str] = ()) -> Route:
     """Return the features and subjects this event re-checks."""
     if event.name in ("schedule", "workflow_dispatch"):
+        order = feature_order()
         dispatched = _dispatch_features(event)
-        unknown = [name for name in dispatched if name not in FEATURE_ORDER]
+        unknown = [name for name in dispatched if name not in order]
         if unknown:
             # A typo in the dispatch form would otherwise run nothing and report success.
             raise EventError(
                 f"unknown feature(s) in the workflow_dispatch input: {', '.join(unknown)} "
-                f"(known: {', '.join(FEATURE_ORDER)})"
+                f"(known: {', '.join(order)})"
             )
-        wanted = tuple(requested) or dispatched or SCHEDULED
-        return Route(tuple(f for f in FEATURE_ORDER if f in wanted), None)
-    features = ROUTES.get(event.key, ())
+        wanted = tuple(requested) or dispatched or scheduled()
+        return Route(tuple(f for f in order if f in wanted), None)
+    chosen = routes().get(event.key, ())
     if requested:
-        features = tuple(f for f in features if f in requested)
+        chosen = tuple(f for f in chosen if f in requested)
     number = event.number
-    return Route(tuple(f for f in FEATURE_ORDER if f in features), (number,) if number else ())
+    return Route(chosen, (number,) if number else ())
 
 
 def _dispatch_features(event: Event) -> tuple[str, ...]:

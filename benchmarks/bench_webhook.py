@@ -130,9 +130,10 @@ def main() -> int:
     args = parser.parse_args()
 
     # A fixed stand-in, so the figures measure the app, not whichever features have landed.
+    triage = registry.get("triage")
     registry.FEATURES.clear()
     registry.FEATURES["triage"] = registry.Feature(
-        "triage", "bench", f"{__name__}:stand_in_collect", f"{__name__}:stand_in_plan"
+        "triage", "bench", 10, stand_in_collect, stand_in_plan, triage.routes, triage.sweeps
     )
     config = webhook.AppConfig(
         webhook_secret=SECRET,

@@ -570,7 +570,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         "FEATURES",
         {
             "triage": registry.Feature(
-                "triage", "probe", f"{__name__}:probe_collect", f"{__name__}:probe_plan"
+                "triage", "probe", 10, probe_collect, probe_plan, registry.get("triage").routes
             )
         },
     )

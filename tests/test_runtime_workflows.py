@@ -9,6 +9,7 @@ gets the event file and the GITHUB_* variables. That environment then goes throu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import re
@@ -328,10 +329,9 @@ for _name in FEATURE_ORDER:
 
 
 def _probe_feature(name: str) -> registry.Feature:
-    module = __name__
-    return registry.Feature(
-        name, "probe", f"{module}:probe_collect_{name}", f"{module}:probe_plan_{name}"
-    )
+    real = REAL_FEATURES[name]
+    collect, plan = globals()[f"probe_collect_{name}"], globals()[f"probe_plan_{name}"]
+    return dataclasses.replace(real, summary="probe", collect=collect, plan=plan)
 
 
 @contextlib.contextmanager
@@ -393,11 +393,9 @@ def stale_collect_without_graphql(
 
 
 def _without_graphql(feature: registry.Feature | None) -> registry.Feature | None:
-    if feature is None or feature.collector != "automation.snapshot.stale:collect_stale":
+    if feature is None or feature.name != "stale":
         return feature
-    return registry.Feature(
-        feature.name, feature.summary, f"{__name__}:stale_collect_without_graphql", feature.planner
-    )
+    return dataclasses.replace(feature, collect=stale_collect_without_graphql)
 
 
 def _github_answers_from_its_examples(github: Any, repo: str) -> None:

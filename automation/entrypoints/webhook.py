@@ -348,7 +348,6 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from automation.engine import registered
     from automation.routing import route
 
     config = service.config
@@ -409,8 +408,9 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
             return JSONResponse({"ok": "ignored own event"}, status_code=202)
         # Unknown events (and workflow_dispatch, whose sweep belongs to the schedule workflow,
         # not to every dispatch of any workflow) are answered at once, without a queue slot.
-        if event.name in ("schedule", "workflow_dispatch") or not registered(
-            route(actions_view(event)).features
+        if (
+            event.name in ("schedule", "workflow_dispatch")
+            or not route(actions_view(event)).features
         ):
             _log(logging.INFO, "ignored: no feature subscribes to this event", **fields, status=200)
             return JSONResponse({"ok": "ignored: no feature subscribes to this event"})
@@ -669,7 +669,7 @@ def engine_processor(
     def process(delivery: Delivery) -> None:
         event = actions_view(delivery.event)
         chosen = route(event)
-        features = engine.registered(chosen.features)
+        features = chosen.features
         if not features:
             log.info("no feature subscribes to %s", event.key, extra={"status": "skipped"})
             return

@@ -1,0 +1,48 @@
+"""The triage feature's spec: its triggers, its order, its collector and its planner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from automation.features import Feature
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+    from automation.plan import Plan
+    from automation.policy.loader import Policies
+    from automation.snapshot.models import Snapshot
+
+
+def collect(
+    repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
+) -> Snapshot:
+    """Read what the triage planner needs (imported on use, so listing specs stays cheap)."""
+    from automation.snapshot.triage import collect_triage
+
+    return collect_triage(repo, policies, numbers, now)
+
+
+def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
+    """Plan the triage feature (pure)."""
+    from automation.planners.triage import plan_triage
+
+    return plan_triage(policies, snapshot, now)
+
+
+SPEC = Feature(
+    name="triage",
+    summary="label, assign and comment on eval regressions; escalate past the SLA",
+    order=10,
+    collect=collect,
+    plan=plan,
+    routes=(
+        "issues.opened",
+        "issues.edited",
+        "issues.reopened",
+        "issues.labeled",
+        "issue_comment.created",
+    ),
+    sweeps=True,
+)
