@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from automation.planners.release import Departure
     from automation.policy.loader import Policies
     from automation.policy.oncall import Rotation
     from automation.policy.release import Blackout, Freeze
+    from automation.rules.release import Departure
 
 TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT = Path("docs/OPERATING_MODEL.md")
@@ -113,7 +113,7 @@ class Train:
 
 def trains(policies: Policies, start: dt.date, count: int = TRAINS_SHOWN) -> list[Train]:
     """The first `count` trains the cadence schedules on or after the local date `start`."""
-    from automation.planners.release import SEARCH_DAYS, captain_at, departure_of, is_train_day
+    from automation.rules.release import SEARCH_DAYS, captain_at, departure_of, is_train_day
 
     policy = policies.release
     rows: list[Train] = []
@@ -234,7 +234,7 @@ def other_fields(model: Any, *shown: str) -> str:
 
 def render_operating_model(policies: Policies, now: dt.datetime) -> str:
     """Render docs/OPERATING_MODEL.md from the policies; the schedule starts at `now`'s week."""
-    from automation.planners.release import signoffs
+    from automation.rules.release import signoffs
 
     anchor = schedule_anchor(now)
     context: dict[str, Any] = {

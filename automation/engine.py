@@ -57,8 +57,14 @@ def plan_live(
         feature = registry.get(name)
         with log_context(feature=name, subject=subject):
             snapshot = feature.collect(repo, policies, numbers, now)
+            plan = feature.plan(policies, snapshot, now)
+            if plan.wants and feature.refine is not None:
+                # The plan rests on reads the collector could not know it needed without
+                # planning: read them and plan again (once: the reads answer every want).
+                snapshot = feature.refine(repo, snapshot, plan.wants)
+                plan = feature.plan(policies, snapshot, now)
             snapshots.append(snapshot)
-            plans.append(feature.plan(policies, snapshot, now))
+            plans.append(plan)
             log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
 

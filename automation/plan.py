@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from automation.markers import MARKER_PREFIX as MARKER_PREFIX
+from automation.markers import marker as marker
 from automation.snapshot.models import (
     CheckRun,
     Comment,
@@ -18,14 +20,6 @@ from automation.snapshot.models import (
     Release,
     Snapshot,
 )
-
-MARKER_PREFIX = "<!-- dataface-ops:"
-
-
-def marker(feature: str, key: str) -> str:
-    """Return the hidden marker that identifies what `feature` wrote about `key`."""
-    return f"{MARKER_PREFIX}{feature}:{key} -->"
-
 
 # --- actions -------------------------------------------------------------------------------
 
@@ -230,12 +224,23 @@ ACTION_TYPES: tuple[type[Action], ...] = (
 
 
 @dataclass(frozen=True)
+class Want:
+    """A read a plan depends on: the events of issue `number` (who did what)."""
+
+    kind: Literal["events"]
+    number: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """What one feature would change: an empty plan means converged."""
 
     feature: str
     actions: tuple[Action, ...] = ()
     notes: tuple[str, ...] = ()
+    # Reads the planner needed but the snapshot lacked: the engine reads them and plans
+    # again (data flows one way: a collector never runs a planner to decide its reads).
+    wants: tuple[Want, ...] = field(default=(), compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.actions)

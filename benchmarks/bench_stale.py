@@ -21,8 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from automation.plan import marker
-from automation.planners.stale import needs_activity, plan_stale
+from automation.planners.stale import plan_stale
 from automation.policy.loader import load_policy_dir
+from automation.rules.stale import needs_activity
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest, Snapshot
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)

@@ -11,14 +11,9 @@ import pytest
 
 from automation import plan
 from automation.plan import Plan, UpsertIssue, simulate
-from automation.planners.digest import (
-    compute_figures,
-    departures,
-    percentile,
-    plan_digest,
-    report_week,
-)
+from automation.planners.digest import compute_figures, departures, percentile, plan_digest
 from automation.policy.loader import load_policy_dir
+from automation.rules.digest import report_week
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,

@@ -10,9 +10,9 @@ import pydantic
 import pytest
 
 from automation.docs import render_operating_model, trains
-from automation.planners.release import departure_of, is_train_day, signoffs
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.release import ReleasePolicy
+from automation.rules.release import departure_of, is_train_day, signoffs
 
 ROOT = Path(__file__).resolve().parent.parent
 # The schedule-from date of the committed document is the Monday 2026-11-23.

@@ -9,14 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automation.planners.release import (
-    blocked,
-    call_train,
-    latest_departure,
-    next_departure,
-)
 from automation.policy.oncall import WEEKDAYS
 from automation.policy.release import Blackout, Freeze, ReleasePolicy
+from automation.rules.release import blocked, call_train, latest_departure, next_departure
 from tests.release_helpers import UTC, t
 
 

@@ -9,8 +9,9 @@ import datetime as dt
 from typing import Any
 
 from automation.plan import EditIssue, UpsertComment
-from automation.planners.stale import OWN_WRITE_SLACK, closing_marker, plan_stale
+from automation.planners.stale import plan_stale
 from automation.policy.stale import StalePolicy
+from automation.rules.stale import OWN_WRITE_SLACK, closing_marker
 from automation.snapshot.models import Issue
 from tests.factories import BOT, NOW, ago, make_snapshot
 from tests.test_stale_planner import (

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation.plan import EditIssue, Plan, UpsertComment, simulate
-from automation.planners.stale import needs_activity, plan_stale, warning_marker
+from automation.planners.stale import plan_stale
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
+from automation.rules.stale import needs_activity, warning_marker
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest
 from tests.factories import BOT, NOW, ago, make_snapshot
 

@@ -16,9 +16,9 @@ from github.Repository import Repository
 from automation import cli
 from automation.engine import run_live
 from automation.github import make_github
-from automation.planners.stale import warning_marker
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
+from automation.rules.stale import warning_marker
 from automation.settings import Settings
 from automation.snapshot.collect import SnapshotError
 from automation.snapshot.stale import collect, collect_stale, pinned_from_graphql

@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automation.planners.triage import parse_number, parse_report, size
+from automation.rules.triage import parse_number, parse_report, size
 from tests.triage_factories import ROOT, RUN, form_body, policies
 
 

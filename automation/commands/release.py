@@ -38,15 +38,13 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def next_train(policies: Policies, snapshot: Snapshot | None, now: dt.datetime) -> dict[str, Any]:
     """Everything `release next` reports, as plain data."""
-    from automation.planners.release import (
+    from automation.planners.release import categorize, pull_url, shipped_pulls
+    from automation.rules.release import (
         call_train,
         captain_at,
-        categorize,
         describe_time,
         last_shipped,
         open_train,
-        pull_url,
-        shipped_pulls,
     )
 
     policy = policies.release

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeAlias
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.plan import Plan
+    from automation.plan import Plan, Want
     from automation.policy.loader import Policies
     from automation.snapshot.models import Snapshot
 
@@ -26,6 +26,7 @@ Collector: TypeAlias = (
     "Callable[[Repository, Policies, tuple[int, ...] | None, dt.datetime], Snapshot]"
 )
 Planner: TypeAlias = "Callable[[Policies, Snapshot, dt.datetime], Plan]"
+Refiner: TypeAlias = "Callable[[Repository, Snapshot, tuple[Want, ...]], Snapshot]"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Feature:
     routes: tuple[str, ...] = ()
     # Whether a schedule (or a dispatch naming no feature) sweeps it.
     sweeps: bool = False
+    # (repo, snapshot, what a plan wants) -> a richer snapshot; the engine plans again.
+    refine: Refiner | None = None
 
 
 def _discover() -> dict[str, Feature]:

@@ -18,6 +18,13 @@ from zoneinfo import ZoneInfo
 
 from automation import plan
 from automation.plan import Plan, UpsertIssue
+from automation.rules.digest import (
+    TREND_WEEKS,
+    Week,
+    protected_groups,
+    report_week,
+    sla_hours,
+)
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
@@ -27,46 +34,8 @@ FEATURE = "digest"
 LABEL = "ops-digest"
 RELEASE_LABEL = "release-train"
 SERVER_URL = "https://github.com"
-TREND_WEEKS = 4
 # A train merged later than this after its departure counts as late.
 LATE_AFTER = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Week:
-    """One ISO week in UTC: [start, end)."""
-
-    start: dt.datetime
-
-    @property
-    def end(self) -> dt.datetime:
-        """The Monday after."""
-        return self.start + dt.timedelta(days=7)
-
-    @property
-    def label(self) -> str:
-        """ISO week name such as 2026-W47."""
-        year, week, _ = self.start.date().isocalendar()
-        return f"{year}-W{week:02d}"
-
-    def __contains__(self, when: dt.datetime | None) -> bool:
-        return when is not None and self.start <= when < self.end
-
-    def shift(self, weeks: int) -> Week:
-        """The week `weeks` later (negative: earlier)."""
-        return Week(self.start + dt.timedelta(weeks=weeks))
-
-
-def report_week(now: dt.datetime) -> Week:
-    """The last complete ISO week (UTC) before `now`."""
-    day = now.astimezone(dt.UTC).date()
-    monday = day - dt.timedelta(days=day.weekday() + 7)
-    return Week(dt.datetime.combine(monday, dt.time(0), tzinfo=dt.UTC))
-
-
-def trend_start(now: dt.datetime) -> dt.datetime:
-    """The start of the oldest week the trend shows: what the collector must read from."""
-    return report_week(now).shift(1 - TREND_WEEKS).start
 
 
 @dataclass(frozen=True)
@@ -173,11 +142,6 @@ def severity_of(policies: Policies, item: Issue) -> str | None:
     return None
 
 
-def sla_hours(policies: Policies) -> dict[str, float]:
-    """Hours to acknowledge per severity, from policies/triage.yaml."""
-    return {str(k): float(v) for k, v in policies.triage.sla_hours.items()}
-
-
 def acknowledged_at(policies: Policies, item: Issue) -> dt.datetime | None:
     """When a person first acknowledged the regression, as triage.yaml's `acknowledgement`
     defines it (its label, or a comment by an assignee), the same rule escalation applies.
@@ -201,7 +165,7 @@ def acknowledged_at(policies: Policies, item: Issue) -> dt.datetime | None:
 
 def departures(policies: Policies, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
     """Scheduled train departures in [start, end), from the release cadence."""
-    from automation.planners.release import is_train_day
+    from automation.rules.release import is_train_day
 
     release = policies.release
     zone = ZoneInfo(release.timezone)
@@ -216,21 +180,6 @@ def departures(policies: Policies, start: dt.datetime, end: dt.datetime) -> list
                 out.append(when)
         day += dt.timedelta(days=1)
     return out
-
-
-def protected_groups(policies: Policies, pull: PullRequest) -> tuple[str, ...]:
-    """The protected path groups a PR touches (a renamed file counts under both names)."""
-    from automation.codeowners import compile_pattern
-
-    names = [f.filename for f in pull.files or () if f.filename] + [
-        f.previous_filename for f in pull.files or () if f.previous_filename
-    ]
-    groups = []
-    for group in policies.ownership.protected:
-        patterns = [compile_pattern(p) for p in group.paths]
-        if any(p.fullmatch(name) for p in patterns for name in names):
-            groups.append(group.name)
-    return tuple(groups)
 
 
 def _hours(delta: dt.timedelta) -> float:

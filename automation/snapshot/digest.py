@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from automation.planners.digest import protected_groups, report_week, sla_hours, trend_start
+from automation.rules.digest import protected_groups, report_week, sla_hours, trend_start
 from automation.snapshot.collect import (
     check_run_from_json,
     event_from_json,

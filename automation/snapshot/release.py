@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from github import GithubException
 
-from automation.planners.release import (
+from automation.rules.release import (
     call_train,
     captain_at,
     last_merged_train,

@@ -28,7 +28,7 @@ from github import GithubException, UnknownObjectException
 from github.Repository import Repository
 
 from automation.github import graphql_read
-from automation.planners.stale import needs_activity
+from automation.rules.stale import needs_activity
 from automation.snapshot.collect import (
     Json,
     SnapshotError,

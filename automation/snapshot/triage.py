@@ -9,16 +9,15 @@ labels or assignees of an issue triaged before (to know whether a person undid u
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from automation.plan import MARKER_PREFIX, AddLabels, EditIssue, marker
-from automation.planners.triage import (
-    find_comment,
+from automation.markers import MARKER_PREFIX, marker
+from automation.rules.triage import (
     is_fresh,
     is_regression,
     may_lift_needs_info,
     parse_report,
-    plan_issue,
 )
 from automation.snapshot.collect import (
     SnapshotError,
@@ -78,21 +77,24 @@ def _open_issues(repo: Repository, label: str | None = None) -> list[Issue]:
     return [issue_from_json(d) for d in raws(listing) if not is_pull_request(d)]
 
 
-def _read_events_if_needed(
-    repo: Repository, policies: Policies, snapshot: Snapshot, issue: Issue, now: dt.datetime
-) -> Issue:
+def _read_events_if_needed(repo: Repository, policies: Policies, issue: Issue) -> Issue:
+    # Reads the rules alone decide; the planner asks for the events its edits rest on
+    # (Plan.wants), and the engine reads them with read_wanted_events, then plans again.
     if issue.events is not None or is_fresh(issue):
         return issue
-    actions = plan_issue(policies, snapshot, issue, now)
-    edits = any(isinstance(a, EditIssue) and a.number == issue.number for a in actions)
-    # Putting back the label of an escalation already made: unless a person took it off.
-    edits = edits or (
-        any(isinstance(a, AddLabels) and a.number == issue.number for a in actions)
-        and find_comment(issue, f"escalation-{issue.number}") is not None
-    )
-    if edits or may_lift_needs_info(policies.triage, issue):
+    if may_lift_needs_info(policies.triage, issue):
         return issue.model_copy(update={"events": read_events(repo, issue.number)})
     return issue
+
+
+def read_wanted_events(repo: Repository, snapshot: Snapshot, numbers: Sequence[int]) -> Snapshot:
+    """Add the events of the issues a plan wants (GET /repos/{owner}/{repo}/issues/{n}/events)."""
+    for number in numbers:
+        current = snapshot.issue(number)
+        if isinstance(current, Issue) and current.events is None:
+            updated = current.model_copy(update={"events": read_events(repo, number)})
+            snapshot = _replace(snapshot, updated)
+    return snapshot
 
 
 def _replace(snapshot: Snapshot, issue: Issue) -> Snapshot:
@@ -140,7 +142,7 @@ def collect_triage(
     for subject in subjects:
         current = snapshot.issue(subject.number)
         assert isinstance(current, Issue)
-        updated = _read_events_if_needed(repo, policies, snapshot, current, now)
+        updated = _read_events_if_needed(repo, policies, current)
         if updated is not current:
             snapshot = _replace(snapshot, updated)
     return snapshot
@@ -150,7 +152,7 @@ def collect_oncall(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read the pinned on-call issue and the open regressions the handoff reports on."""
-    from automation.planners.oncall import needs_events, note_pending
+    from automation.rules.oncall import needs_events, note_pending
 
     name, branch = repo_identity(repo)
     snapshot = Snapshot(repo=name, default_branch=branch, taken_at=now)

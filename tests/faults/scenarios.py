@@ -238,7 +238,7 @@ def stale_policies() -> Any:
 
 
 def build_stale(mock: FaultyGitHub) -> World:
-    from automation.planners.stale import warning_marker
+    from automation.rules.stale import warning_marker
 
     now = STALE_AT
     day = dt.timedelta(days=1)

@@ -10,7 +10,7 @@ from automation.features import Feature
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.plan import Plan
+    from automation.plan import Plan, Want
     from automation.policy.loader import Policies
     from automation.snapshot.models import Snapshot
 
@@ -31,6 +31,13 @@ def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     return plan_triage(policies, snapshot, now)
 
 
+def refine(repo: Repository, snapshot: Snapshot, wants: tuple[Want, ...]) -> Snapshot:
+    """Read the events the plan's edits rest on (whether a person undid us)."""
+    from automation.snapshot.triage import read_wanted_events
+
+    return read_wanted_events(repo, snapshot, [w.number for w in wants if w.kind == "events"])
+
+
 SPEC = Feature(
     name="triage",
     summary="label, assign and comment on eval regressions; escalate past the SLA",
@@ -45,4 +52,5 @@ SPEC = Feature(
         "issue_comment.created",
     ),
     sweeps=True,
+    refine=refine,
 )
