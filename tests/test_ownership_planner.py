@@ -11,9 +11,10 @@ import pytest
 
 from automation.commands.codeowners import generated_text
 from automation.plan import RequestReviewers, UpsertCheckRun, simulate
-from automation.planners.ownership import MAX_LISTED_FILES, plan_ownership
+from automation.planners.ownership import plan_ownership
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.ownership import ProtectedPath
+from automation.rules.ownership import MAX_LISTED_FILES
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,
@@ -910,7 +911,7 @@ def test_the_latest_push_needs_someone_who_did_not_push_it(
 
 
 def test_the_pusher_is_read_only_when_an_approval_depends_on_it() -> None:
-    from automation.planners.ownership import reads_needed
+    from automation.rules.ownership import reads_needed
 
     approved = snapshot(pull(AI, reviews=(review("dev-patel"),), events=None))
     assert reads_needed(LAST_PUSH, approved) == {201: frozenset({"pushers"})}

@@ -326,7 +326,7 @@ class _Reader:
                 if files.problem is None:
                     _POLICY_CACHE.put(key, files)
             self.base_policies[base_sha] = files
-        from automation.planners.ownership import policies_from_files
+        from automation.rules.ownership import policies_from_files
 
         loaded = policies_from_files(self.base_policies[base_sha])
         return loaded if isinstance(loaded, Policies) else None
@@ -460,7 +460,7 @@ def _known_pushers(
 
 def _read_what_the_plan_needs(repo: Repository, policies: Policies, snapshot: Snapshot) -> Snapshot:
     """Read review-request history and head pushers only for the PRs whose plan needs them."""
-    from automation.planners.ownership import reads_needed
+    from automation.rules.ownership import reads_needed
 
     needed = reads_needed(policies, snapshot)
     if not needed:

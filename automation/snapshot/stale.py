@@ -3,7 +3,7 @@
 A sweep reads the rate limit first (GET /rate_limit, which GitHub does not count), then
 ceil(open items / 100) list pages, one GraphQL request for the pinned issues (when a rule
 exempts them), and one GraphQL request per ACTIVITY_CHUNK items whose verdict depends on
-their history (see automation.planners.stale.needs_activity): their recent timelines in
+their history (see automation.rules.stale.needs_activity): their recent timelines in
 bulk. An item whose recent timeline does not reach back far enough gets its whole REST
 timeline. Nothing is written while the list is paged: collect, then plan, then execute, so
 the sweep's own closes cannot shift the pages under it (actions/stale skips one item per
