@@ -7,7 +7,6 @@ Heavy modules (PyGithub, Jinja2, the policy models) are imported inside the comm
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import sys
@@ -16,21 +15,27 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from automation.errors import UsageError
+from automation.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_BUG,
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+)
+from automation.commands.common import add_common as _add_common
+from automation.commands.common import load_snapshot as _load_snapshot
+from automation.commands.common import now as _now
+from automation.commands.common import parse_time as _parse_time
+from automation.commands.common import policies as _policies
+from automation.commands.common import repository as _repository
+from automation.commands.common import settings as _settings
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
     from automation.events import Event
     from automation.plan import Plan, Report
-    from automation.policy.loader import Policies, PolicyProblem
+    from automation.policy.loader import PolicyProblem
     from automation.protection import Gap
-    from automation.settings import Settings
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # some action failed, or a check failed
-EXIT_BAD_INPUT = 2  # bad policy, event, settings or snapshot: nothing was written
-EXIT_BUG = 3  # a bug in dataface-ops: the traceback is printed, never passed off as bad input
 
 log = logging.getLogger("dataface_ops")
 
@@ -46,45 +51,6 @@ __all__ = [
 
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _parse_time(value: str) -> dt.datetime:
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO 8601 time such as 2026-11-25T09:00:00Z, got {value!r}"
-        ) from None
-    if not 1970 <= parsed.year <= 9000:
-        # Time zone and week arithmetic near year 1 or 9999 overflows datetime.
-        raise argparse.ArgumentTypeError(f"expected a year from 1970 to 9000, got {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _now(args: argparse.Namespace) -> dt.datetime:
-    at: dt.datetime | None = getattr(args, "at", None)
-    return at or dt.datetime.now(dt.UTC)
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    from automation.settings import settings_from_env
-
-    return settings_from_env(
-        repo=getattr(args, "repo", None),
-        api_url=getattr(args, "api_url", None),
-        policies_dir=getattr(args, "policies", None),
-        dry_run=getattr(args, "dry_run", None),
-        max_writes=getattr(args, "max_writes", None),
-    )
-
-
-def _policies(args: argparse.Namespace) -> Policies:
-    from automation.policy.loader import load_policy_dir
-
-    directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
-    if not directory.is_dir():
-        raise UsageError(f"policy directory {str(directory)!r} does not exist (use --policies)")
-    return load_policy_dir(directory)
 
 
 def _emit(
@@ -235,28 +201,6 @@ def cmd_policies_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_snapshot(path: str) -> object:
-    from pydantic import ValidationError
-
-    from automation.snapshot.models import Snapshot
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read snapshot {path!r}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a valid snapshot: not UTF-8 text") from None
-    try:
-        return Snapshot.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(
-            f"{path}: not a valid snapshot: {where}: {first['msg']}"
-            f" ({exc.error_count()} problem(s))"
-        ) from None
-
-
 def cmd_plan(args: argparse.Namespace) -> int:
     """Show what the features would change; never writes."""
     from automation import engine
@@ -274,13 +218,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plans, _ = engine.plan_live(repo, policies, features, None, now)
     _emit(plans, None, args.format, None, sys.stdout)
     return EXIT_OK
-
-
-def _repository(settings: Settings) -> Repository:
-    from automation.github import make_github
-
-    owner, name = settings.owner_and_name
-    return make_github(settings).get_repo(f"{owner}/{name}")
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -399,18 +336,6 @@ def cmd_snapshot_export(args: argparse.Namespace) -> int:
 
 
 # --- parser --------------------------------------------------------------------------------
-
-
-def _add_common(parser: argparse.ArgumentParser, *, formats: bool = True) -> None:
-    parser.add_argument("--repo", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
-    parser.add_argument(
-        "--api-url", help="REST API URL, e.g. https://HOST/api/v3 (default: $GITHUB_API_URL)"
-    )
-    parser.add_argument("--policies", help="policy directory (default: policies)")
-    if formats:  # offered only by commands that honour it: one output contract
-        parser.add_argument(
-            "--format", choices=("text", "markdown", "json"), default="text", help="output format"
-        )
 
 
 def _add_write_flags(parser: argparse.ArgumentParser) -> None:

@@ -32,7 +32,10 @@ def read_collaborators(repo: Repository) -> tuple[str, ...] | None:
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print who owns what and every loose end; --strict fails when there is one."""
     from automation.audit import Finding, render_audit, run_audit
-    from automation.cli import EXIT_FAILED, EXIT_OK, _policies, _repository, _settings
+    from automation.commands.common import EXIT_FAILED, EXIT_OK
+    from automation.commands.common import policies as _policies
+    from automation.commands.common import repository as _repository
+    from automation.commands.common import settings as _settings
     from automation.protection import protection_gaps
 
     policies = _policies(args)

@@ -20,7 +20,7 @@ HEADER = (
 
 
 def _policies(args: argparse.Namespace) -> Policies:
-    from automation.cli import _policies
+    from automation.commands.common import policies as _policies
 
     return _policies(args)
 

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 def cmd_docs_render(args: argparse.Namespace) -> int:
     """Write docs/OPERATING_MODEL.md from the policies."""
-    from automation.cli import EXIT_OK, UsageError, _now, _policies
+    from automation.commands.common import EXIT_OK, UsageError
+    from automation.commands.common import now as _now
+    from automation.commands.common import policies as _policies
     from automation.docs import DocsError, render_operating_model
 
     policies = _policies(args)
@@ -30,7 +32,8 @@ def cmd_docs_render(args: argparse.Namespace) -> int:
 
 def cmd_docs_check(args: argparse.Namespace) -> int:
     """Fail with a diff when the document is out of date; fail on a dead runbook link."""
-    from automation.cli import EXIT_FAILED, EXIT_OK, UsageError, _policies
+    from automation.commands.common import EXIT_FAILED, EXIT_OK, UsageError
+    from automation.commands.common import policies as _policies
     from automation.docs import DocsError, check_docs
 
     policies = _policies(args)
@@ -56,7 +59,7 @@ def cmd_docs_check(args: argparse.Namespace) -> int:
 
 def add(sub: SubParsers) -> None:
     """Register `docs render` and `docs check`."""
-    from automation.cli import _parse_time
+    from automation.commands.common import parse_time as _parse_time
 
     p = sub.add_parser("docs", help="render and check docs/OPERATING_MODEL.md and runbook links")
     dsub = p.add_subparsers(dest="docs_command", metavar="SUBCOMMAND", required=True)

@@ -18,7 +18,7 @@ def _fmt(at: dt.datetime) -> str:
 
 
 def _oncall(args: argparse.Namespace) -> OncallPolicy:
-    from automation.cli import _policies
+    from automation.commands.common import policies as _policies
 
     return _policies(args).oncall
 
@@ -45,7 +45,7 @@ def _rotations(policy: OncallPolicy, wanted: str | None) -> list[str]:
 
 def cmd_now(args: argparse.Namespace) -> int:
     """Print who is on call at --at (default: now) in each rotation."""
-    from automation.cli import _now
+    from automation.commands.common import now as _now
 
     policy = _oncall(args)
     at = _now(args)
@@ -84,7 +84,7 @@ def _iso(value: object) -> str:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     """Print who is on call, span by span, for the next N weeks."""
-    from automation.cli import _now
+    from automation.commands.common import now as _now
 
     policy = _oncall(args)
     at = _now(args)
@@ -125,7 +125,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `oncall now` and `oncall schedule`."""
-    from automation.cli import _parse_time
+    from automation.commands.common import parse_time as _parse_time
 
     parser = sub.add_parser("oncall", help="who is on call (reads policies/oncall.yaml)")
     osub = parser.add_subparsers(dest="oncall_command", metavar="SUBCOMMAND", required=True)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `release next`."""
-    from automation.cli import _add_common, _parse_time
+    from automation.commands.common import add_common as _add_common
+    from automation.commands.common import parse_time as _parse_time
 
     parser = sub.add_parser("release", help="release train tooling")
     rsub = parser.add_subparsers(dest="release_command", metavar="SUBCOMMAND", required=True)
@@ -110,27 +111,27 @@ def machine_view(data: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_release_next(args: argparse.Namespace) -> int:
     """Print when the next train leaves, what is on it so far, and whether a freeze applies."""
-    from automation import cli
+    from automation.commands import common
     from automation.planners.release import render
 
-    policies = cli._policies(args)
-    now = cli._now(args)
+    policies = common.policies(args)
+    now = common.now(args)
     snapshot: Snapshot | None = None
     if args.snapshot:
         from automation.snapshot.models import Snapshot
 
-        loaded = cli._load_snapshot(args.snapshot)
+        loaded = common.load_snapshot(args.snapshot)
         assert isinstance(loaded, Snapshot)
         snapshot = loaded
     elif not args.offline:
         from automation.snapshot.release import collect_release
 
-        settings = cli._settings(args)
-        repo = cli._repository(settings)
+        settings = common.settings(args)
+        repo = common.repository(settings)
         snapshot = collect_release(repo, policies, None, now, full=True)
     data = next_train(policies, snapshot, now)
     if args.format == "json":
         print(json.dumps(machine_view(data), indent=2))
     else:
         print(render("release_next.md.j2", **data), end="")
-    return cli.EXIT_OK
+    return common.EXIT_OK

@@ -25,7 +25,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None) -> AppConfig:
     """Build the app's configuration from DATAFACE_OPS_* variables and the flags."""
-    from automation.cli import UsageError
+    from automation.commands.common import UsageError
     from automation.entrypoints.webhook import AppConfig
     from automation.settings import settings_from_env
 
@@ -84,7 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve webhooks on uvicorn until interrupted."""
     import dataclasses
 
-    from automation.cli import UsageError
+    from automation.commands.common import UsageError
 
     try:
         import uvicorn

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `stale explain`."""
-    from automation import cli
+    from automation.commands import common
 
     parser = sub.add_parser("stale", help="stale backlog tooling")
     ssub = parser.add_subparsers(dest="stale_command", metavar="SUBCOMMAND", required=True)
@@ -21,41 +21,41 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     q.add_argument("number", type=int, metavar="NUMBER")
     q.add_argument("--snapshot", metavar="FILE", help="explain offline against a snapshot file")
-    q.add_argument("--at", type=cli._parse_time, help="pretend it is this time (ISO 8601)")
-    cli._add_common(q)
+    q.add_argument("--at", type=common.parse_time, help="pretend it is this time (ISO 8601)")
+    common.add_common(q)
     q.set_defaults(handler=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print how the sweep sees one item; reads the item and its timeline when live."""
-    from automation import cli
+    from automation.commands import common
     from automation.planners.stale import explain
     from automation.snapshot.models import Snapshot
 
-    policies = cli._policies(args)
-    now = cli._now(args)
+    policies = common.policies(args)
+    now = common.now(args)
     loaded = (
-        cli._load_snapshot(args.snapshot)
+        common.load_snapshot(args.snapshot)
         if args.snapshot
         else _read_one(args, args.number, now, policies)
     )
     snapshot = loaded if isinstance(loaded, Snapshot) else None
     if snapshot is None:
-        raise cli.UsageError("not a snapshot")
+        raise common.UsageError("not a snapshot")
     for line in explain(policies, snapshot, args.number, now):
         print(line)
-    return cli.EXIT_OK
+    return common.EXIT_OK
 
 
 def _read_one(args: argparse.Namespace, number: int, now: object, policies: Policies) -> Snapshot:
     """GET the item, then its timeline (two reads, whatever the verdict), and for an issue
     the pinned issues (one GraphQL request) when a rule exempts them, as the sweep does."""
-    from automation import cli
+    from automation.commands import common
     from automation.snapshot.collect import is_pull_request, raw
     from automation.snapshot.models import PullRequest, Snapshot
     from automation.snapshot.stale import _item, _wants_pinned, read_pinned_issues, read_timeline
 
-    repo = cli._repository(cli._settings(args))
+    repo = common.repository(common.settings(args))
     issue = repo.get_issue(number)
     issue.update()
     data = raw(issue)
