@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
     from automation.policy.oncall import Rotation
+    from automation.policy.policies import Policies
     from automation.policy.release import Blackout, Freeze
     from automation.rules.release import Departure
 

@@ -17,7 +17,7 @@ log = logging.getLogger("dataface_ops.engine")
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 # Files of the repository the check itself runs from (besides the policy directory).
 _MACHINERY_FILES = ("action.yml", "action.yaml", "pyproject.toml")

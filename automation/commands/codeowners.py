@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from automation.codeowners import Codeowners
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 HEADER = (
     "Source: policies/owners.yaml (areas); protected paths: policies/ownership.yaml.\n"

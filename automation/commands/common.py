@@ -17,7 +17,7 @@ from automation.errors import UsageError
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.settings import Settings
 
 __all__ = [

@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 
 

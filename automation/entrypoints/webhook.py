@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 log = logging.getLogger("dataface_ops.webhook")
 

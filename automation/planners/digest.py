@@ -28,7 +28,7 @@ from automation.rules.digest import (
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 FEATURE = "digest"
 LABEL = "ops-digest"

@@ -15,7 +15,7 @@ from automation.policy.templating import render_template
 from automation.rules.triage import acknowledged, due_at, inert, is_regression, severity_label
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Issue, Snapshot
 
 FEATURE = "oncall"

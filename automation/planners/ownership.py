@@ -25,7 +25,7 @@ from automation.rules.ownership import (
 )
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import (
         CheckRun,
         PullRequest,

@@ -36,7 +36,7 @@ from automation.rules.release import (
 )
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Comparison, PullRequest, Snapshot
 
 FEATURE = "release"

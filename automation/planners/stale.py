@@ -45,7 +45,7 @@ from automation.rules.stale import (
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.policy.stale import AdoptWarnings, StaleRule
 
 

@@ -37,7 +37,7 @@ from automation.rules.triage import (
 )
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.policy.triage import AreaRule
     from automation.snapshot.models import Issue, Snapshot
 

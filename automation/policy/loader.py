@@ -15,6 +15,7 @@ from automation.policy.base import Loc, PolicyModel
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
+from automation.policy.policies import Policies as Policies
 from automation.policy.release import ReleasePolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.suggest import unknown_key_message, with_suggestion
@@ -31,19 +32,6 @@ POLICY_FILES: dict[str, type[PolicyModel]] = {
 }
 
 Reader = Callable[[str], str | None]
-
-
-@dataclass(frozen=True)
-class Policies:
-    """Every policy file, validated and cross-checked."""
-
-    owners: OwnersPolicy
-    oncall: OncallPolicy
-    triage: TriagePolicy
-    ownership: OwnershipPolicy
-    release: ReleasePolicy
-    stale: StalePolicy
-    source: str = "policies"
 
 
 @dataclass(frozen=True, order=True)

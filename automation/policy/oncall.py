@@ -20,7 +20,7 @@ from automation.policy.base import (
 )
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = (

@@ -11,7 +11,7 @@ from pydantic import Field
 from automation.policy.base import Login, PolicyModel, RefProblem, Slug, TimeZone
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 
 class Person(PolicyModel):

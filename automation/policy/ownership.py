@@ -12,7 +12,7 @@ from automation.policy.base import PolicyModel, RefProblem, Slug
 from automation.policy.owners import pattern_problem
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 
 class ProtectedPath(PolicyModel):

@@ -16,7 +16,7 @@ from automation.policy.oncall import Weekday
 from automation.policy.owners import pattern_problem
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 # Placeholders a name pattern may use; every one is derived from the train's local date.
 NAME_FIELDS = ("date", "year", "month", "day", "week")

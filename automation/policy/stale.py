@@ -15,7 +15,7 @@ from automation.policy.base import Glob, PolicyModel, RefProblem, Slug
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 DEFAULT_WARNING = (
     "This {{ kind }} has had no activity for {{ days_inactive }} days, so it is now marked "

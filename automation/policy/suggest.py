@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from automation.policy.base import Loc
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 # Cross-file messages name what is unknown in one of these forms (see each cross_check).
 _UNKNOWN_NAME = re.compile(

@@ -13,7 +13,7 @@ from automation.policy.base import Glob, Login, PolicyModel, RefProblem, Regex, 
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 FieldKey = Literal["suite", "metric", "baseline", "current", "run_url", "commit", "target"]
 FIELD_KEYS: tuple[FieldKey, ...] = (

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from automation.snapshot.models import PullRequest
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 
 TREND_WEEKS = 4

@@ -9,7 +9,7 @@ from automation.markers import marker
 from automation.rules.triage import acknowledged, is_regression
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Issue, Snapshot
 
 FEATURE = "oncall"

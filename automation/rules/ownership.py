@@ -12,8 +12,8 @@ from automation.codeowners import Codeowners, parse_cached
 from automation.rendering import render_shipped
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
     from automation.policy.ownership import ProtectedPath
+    from automation.policy.policies import Policies
     from automation.snapshot.models import (
         CodeownersFile,
         PolicyFiles,

@@ -12,7 +12,7 @@ from automation.policy.oncall import WEEKDAYS
 from automation.policy.release import ReleasePolicy, parse_name
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import PullRequest, Snapshot
 
 

@@ -13,7 +13,7 @@ from automation.markers import MARKER_PREFIX, marker
 from automation.snapshot.models import Issue, PullRequest
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.policy.stale import AdoptWarnings, StalePolicy, StaleRule
 
 

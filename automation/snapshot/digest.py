@@ -39,7 +39,7 @@ from automation.snapshot.models import CheckRun, Issue, PullRequest, Release, Sn
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 
 def _merged_at(data: Any) -> dt.datetime | None:

@@ -34,7 +34,8 @@ from github.PaginatedList import PaginatedList
 from github.Repository import Repository
 
 from automation.codeowners import LOCATIONS, MAX_BYTES, find_codeowners, parse_cached
-from automation.policy.loader import POLICY_FILES, Policies
+from automation.policy.loader import POLICY_FILES
+from automation.policy.policies import Policies
 from automation.snapshot.collect import (
     Json,
     check_run_from_json,

@@ -43,7 +43,7 @@ from automation.snapshot.models import Comparison, PullRequest, Release, Snapsho
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.policy.release import ReleasePolicy
 
 # The compare API pages its commits with per_page up to 100 (without paging it returns at

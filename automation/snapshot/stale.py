@@ -46,7 +46,7 @@ from automation.snapshot.collect import (
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest, Snapshot
 
 if TYPE_CHECKING:
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 log = logging.getLogger("dataface_ops.snapshot.stale")
 

@@ -33,7 +33,7 @@ from automation.snapshot.models import Issue, Snapshot
 if TYPE_CHECKING:
     from github.Repository import Repository
 
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
 
 
 def repo_identity(repo: Repository) -> tuple[str, str]:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from github.Repository import Repository
 
     from automation.plan import Plan
-    from automation.policy.loader import Policies
+    from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 
 
