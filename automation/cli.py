@@ -451,9 +451,9 @@ def _handle_error(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt | SystemExit):
         raise exc
     if "requests" in sys.modules:
-        import requests
+        from automation.github import RequestException
 
-        if isinstance(exc, requests.RequestException):
+        if isinstance(exc, RequestException):
             # Before OSError: requests' errors are OSErrors, but not bad input. Reads and
             # idempotent writes were retried already; nothing relies on memory between runs.
             from automation.github import failure_text
@@ -473,7 +473,11 @@ def _handle_error(exc: BaseException) -> int:
             print(f"{len(exc.problems)} policy problem(s); nothing was written", file=sys.stderr)
             return EXIT_BAD_INPUT
     if "github" in sys.modules:
-        from github import BadCredentialsException, GithubException, RateLimitExceededException
+        from automation.github import (
+            BadCredentialsException,
+            GithubException,
+            RateLimitExceededException,
+        )
 
         if isinstance(exc, RateLimitExceededException):
             where = getattr(exc, "request_line", None)

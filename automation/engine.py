@@ -15,8 +15,7 @@ from automation.routing import feature_order
 log = logging.getLogger("dataface_ops.engine")
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 
@@ -88,10 +87,13 @@ def run_live(
     branch. Bad credentials and an exhausted rate limit still end the run, and so does an
     answer of a shape nothing can use (SnapshotError), before any write.
     """
-    import requests
-    from github import BadCredentialsException, GithubException, RateLimitExceededException
-
-    from automation.execute import _error_text, execute
+    from automation.execute import execute
+    from automation.github import (
+        FAILURES,
+        BadCredentialsException,
+        RateLimitExceededException,
+        failure_text,
+    )
 
     plans: list[Plan] = []
     errors: list[str] = []
@@ -100,10 +102,10 @@ def run_live(
             planned, _ = plan_live(repo, policies, (name,), numbers, now)
         except (BadCredentialsException, RateLimitExceededException):
             raise
-        except (GithubException, requests.RequestException) as exc:
+        except FAILURES as exc:
             # GitHub refused, kept failing (after the retries), or the network did: nothing
             # of this feature was written, and the next run plans it again from fresh state.
-            detail = _error_text(exc)
+            detail = failure_text(exc)
             with log_context(feature=name):
                 log.error("could not read what the feature needs: %s", detail)
             errors.append(f"{name}: could not read what it needs: {detail}; the next run resumes")

@@ -8,15 +8,18 @@ from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 from urllib.parse import quote
 
-import requests
-from github import (
+from automation.github import (
+    FAILURES,
+    NO_ANSWER,
     BadCredentialsException,
     GithubException,
+    NotSet,
+    NotSetType,
     RateLimitExceededException,
+    Repository,
+    RequestException,
+    request_json,
 )
-from github.GithubObject import NotSet, _NotSetType
-from github.Repository import Repository
-
 from automation.logs import log_context
 from automation.plan import (
     Action,
@@ -52,14 +55,14 @@ def _ambiguous(exc: Exception) -> bool:
     """A failure after which the write may or may not have been applied."""
     if isinstance(exc, GithubException):
         return exc.status >= 500
-    return isinstance(exc, requests.ConnectionError | requests.Timeout)
+    return isinstance(exc, NO_ANSWER)
 
 
 def _create_once(create: Callable[[], T], find: Callable[[], T | None]) -> tuple[T, str]:
     """POST once; after an ambiguous failure, look for the result by identity before resending."""
     try:
         return create(), ""
-    except (GithubException, requests.RequestException) as exc:
+    except FAILURES as exc:
         if not _ambiguous(exc):
             raise
         found = find()
@@ -166,7 +169,7 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun, started: dt
     }
     replaced = ""
     # NotSet leaves the field out of the request body (PyGithub's marker for "not given").
-    external_id: str | _NotSetType = NotSet if action.external_id is None else action.external_id
+    external_id: str | NotSetType = NotSet if action.external_id is None else action.external_id
     if action.check_run_id is not None:
         try:
             repo.get_check_run(action.check_run_id).edit(
@@ -243,8 +246,8 @@ def _status_says(repo: Repository, sha: str, context: str, state: str, descripti
     Whether the latest status of `context` already has this state and description.
     """
     # Not Commit.get_statuses(): it reads GET .../statuses/{sha}, an undocumented alias.
-    _, data = repo.requester.requestJsonAndCheck(
-        "GET", f"{repo.url}/commits/{quote(sha)}/statuses", parameters={"per_page": 100}
+    data = request_json(
+        repo, "GET", f"{repo.url}/commits/{quote(sha)}/statuses", parameters={"per_page": 100}
     )
     for status in data if isinstance(data, list) else ():
         if isinstance(status, dict) and status.get("context") == context:
@@ -274,7 +277,8 @@ def _move_branch(repo: Repository, name: str, sha: str, *, force: bool = True) -
     # Not repo.get_git_ref(...).edit(): a lazy GitRef keeps the URL of GET .../git/ref/{ref}
     # (singular) and edit() would PATCH that, which GitHub does not serve. The update
     # endpoint is PATCH /repos/{owner}/{repo}/git/refs/{ref}.
-    repo.requester.requestJsonAndCheck(
+    request_json(
+        repo,
         "PATCH",
         f"{repo.url}/git/refs/heads/{quote(name)}",
         input={"sha": sha, "force": force},
@@ -416,7 +420,7 @@ def _github_failed(exc: Exception) -> bool:
     unlike a refusal (a 4xx), the next run may well succeed."""
     if isinstance(exc, GithubException):
         return exc.status >= 500
-    return isinstance(exc, requests.RequestException)
+    return isinstance(exc, RequestException)
 
 
 def _subject(action: Action) -> int | None:
@@ -468,7 +472,7 @@ def _execute_plan(
             report.stopped = "rate limit exhausted; the next run resumes where this one stopped"
             report.outcomes.append(Outcome(action, "failed", report.stopped))
             continue
-        except (GithubException, requests.RequestException) as exc:
+        except FAILURES as exc:
             detail = _error_text(exc)
             if _github_failed(exc):
                 detail += "; the next run resumes"

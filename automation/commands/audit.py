@@ -9,15 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
+    from automation.github import Repository
 
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def read_collaborators(repo: Repository) -> tuple[str, ...] | None:
     """GET /repos/{owner}/{repo}/collaborators (every page); None when the token may not."""
-    from github import GithubException
-
+    from automation.github import GithubException
     from automation.snapshot.collect import raws
 
     try:

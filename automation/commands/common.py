@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 from automation.errors import UsageError
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.policy.policies import Policies
     from automation.settings import Settings
 

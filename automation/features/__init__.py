@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.plan import Plan, Want
     from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot

@@ -13,9 +13,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from github.GithubObject import GithubObject
-from github.Repository import Repository
-
+from automation.github import GithubObject, Repository
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,

@@ -37,8 +37,7 @@ from automation.snapshot.collect import (
 from automation.snapshot.models import CheckRun, Issue, PullRequest, Release, Snapshot
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.policy.policies import Policies
 
 

@@ -27,13 +27,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-from github import Auth, GithubException, UnknownObjectException
-from github.NamedUser import NamedUser
-from github.PaginatedList import PaginatedList
-from github.Repository import Repository
-
 from automation.codeowners import LOCATIONS, MAX_BYTES, find_codeowners, parse_cached
+from automation.github import (
+    Auth,
+    GithubException,
+    NamedUser,
+    PaginatedList,
+    Repository,
+    RequestException,
+    UnknownObjectException,
+)
 from automation.policy.loader import POLICY_FILES
 from automation.policy.policies import Policies
 from automation.snapshot.collect import (
@@ -145,7 +148,7 @@ def read_codeowners(repo: Repository, ref: str) -> CodeownersFile:
             continue  # 404: GitHub looks in the next location
         except GithubException as exc:
             return CodeownersFile(ref=ref, problem=f"reading {path} failed: GitHub {exc.status}")
-        except requests.RequestException as exc:  # retries exhausted on 5xx, or no connection
+        except RequestException as exc:  # retries exhausted on 5xx, or no connection
             return CodeownersFile(ref=ref, problem=f"reading {path} failed: {type(exc).__name__}")
         if isinstance(found, list):
             continue  # a directory of that name is not a CODEOWNERS file
@@ -194,7 +197,7 @@ def _policy_files(repo: Repository, ref: str) -> PolicyFiles:
             continue
         except GithubException as exc:
             return PolicyFiles(ref=ref, problem=f"reading policies/{filename}: GitHub {exc.status}")
-        except requests.RequestException as exc:
+        except RequestException as exc:
             return PolicyFiles(
                 ref=ref, problem=f"reading policies/{filename}: {type(exc).__name__}"
             )

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from github import GithubException
-
+from automation.github import GithubException, request_json
 from automation.rules.release import (
     call_train,
     captain_at,
@@ -41,8 +40,7 @@ from automation.snapshot.collect import (
 from automation.snapshot.models import Comparison, PullRequest, Release, Snapshot
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.policy.policies import Policies
     from automation.policy.release import ReleasePolicy
 
@@ -67,7 +65,7 @@ def _api_path(repo: Repository, tail: str) -> str:
 def read_latest_release(repo: Repository) -> Release | None:
     """GET /repos/{owner}/{repo}/releases/latest (drafts and prereleases never count)."""
     try:
-        _, data = repo.requester.requestJsonAndCheck("GET", _api_path(repo, "/releases/latest"))
+        data = request_json(repo, "GET", _api_path(repo, "/releases/latest"))
     except GithubException as exc:
         if exc.status == 404:  # no release yet
             return None
@@ -78,9 +76,7 @@ def read_latest_release(repo: Repository) -> Release | None:
 def read_release_by_tag(repo: Repository, tag: str) -> Release | None:
     """GET /repos/{owner}/{repo}/releases/tags/{tag}."""
     try:
-        _, data = repo.requester.requestJsonAndCheck(
-            "GET", _api_path(repo, f"/releases/tags/{quote(tag, safe='')}")
-        )
+        data = request_json(repo, "GET", _api_path(repo, f"/releases/tags/{quote(tag, safe='')}"))
     except GithubException as exc:
         if exc.status == 404:
             return None
@@ -132,9 +128,7 @@ def read_comparison(
     first: Json | None = None
     page = 1
     while True:
-        _, data = repo.requester.requestJsonAndCheck(
-            "GET", path, parameters={"per_page": COMPARE_PAGE, "page": page}
-        )
+        data = request_json(repo, "GET", path, parameters={"per_page": COMPARE_PAGE, "page": page})
         if not isinstance(data, dict):
             raise SnapshotError("the compare answer is not an object")
         first = first or data

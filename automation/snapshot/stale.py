@@ -24,10 +24,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from github import GithubException, UnknownObjectException
-from github.Repository import Repository
-
-from automation.github import graphql_read
+from automation.github import (
+    GithubException,
+    Repository,
+    UnknownObjectException,
+    graphql_read,
+    request_json,
+)
 from automation.rules.stale import needs_activity
 from automation.snapshot.collect import (
     Json,
@@ -333,7 +336,7 @@ class _Budget:
 def read_rate_limit(repo: Repository) -> _Budget:
     """GET /rate_limit (free: GitHub does not count it): REST and GraphQL left this hour."""
     try:
-        _, data = repo.requester.requestJsonAndCheck("GET", "/rate_limit")
+        data = request_json(repo, "GET", "/rate_limit")
     except GithubException as exc:
         if exc.status == 404:  # GitHub Enterprise Server with rate limiting off
             return _Budget(None, None)

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from automation.features import Feature
 
 if TYPE_CHECKING:
-    from github.Repository import Repository
-
+    from automation.github import Repository
     from automation.plan import Plan
     from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot

@@ -1,4 +1,5 @@
-"""The one PyGithub factory: auth, GitHub Enterprise base URL, retries, pacing, page size."""
+"""The GitHub client: auth, GitHub Enterprise base URL, retries, pacing, page size, GraphQL
+reads and the one-line text of every HTTP or network failure."""
 
 from __future__ import annotations
 

@@ -1,0 +1,59 @@
+"""THE edge to GitHub: nothing outside this package imports PyGithub or requests.
+
+The client factory, auth, pacing and GraphQL reads live in `client`; the raw JSON reads
+and writes the PyGithub object model has no method for go through `request_json`. The
+rest of the project names GitHub's types and failures through the names below, so moving
+off PyGithub one day is an edit here, not in every collector.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from github import Auth as Auth
+from github import BadCredentialsException as BadCredentialsException
+from github import Github as Github
+from github import GithubException as GithubException
+from github import GithubIntegration as GithubIntegration
+from github import RateLimitExceededException as RateLimitExceededException
+from github import UnknownObjectException as UnknownObjectException
+from github.GithubObject import GithubObject as GithubObject
+from github.GithubObject import NotSet as NotSet
+from github.GithubObject import _NotSetType
+from github.NamedUser import NamedUser as NamedUser
+from github.PaginatedList import PaginatedList as PaginatedList
+from github.Repository import Repository as Repository
+from github.Requester import Requester as Requester
+from requests import RequestException as RequestException
+
+from automation.github.client import MAX_RATE_LIMIT_WAIT_S as MAX_RATE_LIMIT_WAIT_S
+from automation.github.client import RETRIED_METHODS as RETRIED_METHODS
+from automation.github.client import failure_text as failure_text
+from automation.github.client import graphql_read as graphql_read
+from automation.github.client import make_auth as make_auth
+from automation.github.client import make_github as make_github
+from automation.github.client import make_retry as make_retry
+
+NotSetType = _NotSetType
+
+# Every failure a read or write can end in: GitHub answered an error, or the network did
+# (after the client's retries). Bad credentials and an exhausted rate limit are among them;
+# callers that must stop the run on those catch them first.
+FAILURES: tuple[type[Exception], ...] = (GithubException, requests.RequestException)
+# The failures after which a write may or may not have been applied (no answer came back).
+NO_ANSWER: tuple[type[Exception], ...] = (requests.ConnectionError, requests.Timeout)
+
+
+def request_json(
+    repo: Repository,
+    method: str,
+    path: str,
+    *,
+    parameters: dict[str, Any] | None = None,
+    input: Any = None,
+) -> Any:
+    """Send one REST request through the repository's client (its auth, retries and pacing)
+    and return the decoded JSON; GitHub's errors raise GithubException."""
+    _, data = repo.requester.requestJsonAndCheck(method, path, parameters=parameters, input=input)
+    return data
