@@ -291,7 +291,7 @@ def _ownership_run(args: argparse.Namespace, event: Event) -> AbstractContextMan
     """
     import re
 
-    from automation.snapshot.ownership import OwnershipRun, ownership_run
+    from automation.features.ownership.collect import OwnershipRun, ownership_run
 
     sha = os.environ.get("DATAFACE_OPS_CHECKOUT_SHA", "").strip() or None
     if sha is not None and not re.fullmatch(r"[0-9a-f]{40}", sha):

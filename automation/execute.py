@@ -188,8 +188,8 @@ def apply_upsert_check_run(repo: Repository, action: UpsertCheckRun, started: dt
             replaced = "the existing run belongs to another app: created our own; "
 
     def find() -> int | None:
+        from automation.github import own_app
         from automation.snapshot.collect import raw
-        from automation.snapshot.ownership import own_app
 
         # Only a run of our own app is the one we created: anyone with checks: write can
         # post a run of the same name.

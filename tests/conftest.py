@@ -14,7 +14,7 @@ from tests.policy_files import POLICIES
 @pytest.fixture(autouse=True)
 def _cold_ownership_caches() -> None:
     """Each test starts like a fresh process: no CODEOWNERS or policies cached per commit."""
-    from automation.snapshot.ownership import clear_caches
+    from automation.features.ownership.collect import clear_caches
 
     clear_caches()
 

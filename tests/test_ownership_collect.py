@@ -12,12 +12,12 @@ import pytest
 from responses import matchers
 
 from automation.commands.codeowners import generated_text
+from automation.features.ownership.collect import collect_ownership
 from automation.github import make_github
 from automation.plan import RequestReviewers, UpsertCheckRun
 from automation.planners.ownership import plan_ownership
 from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
-from automation.snapshot.ownership import collect_ownership
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 
@@ -345,7 +345,7 @@ def test_a_listed_pr_at_the_files_limit_is_asked_for_its_count(github: GitHubMoc
 def test_codeowners_locations_in_githubs_order(
     github: GitHubMock, answers: dict[str, str], expected: tuple[Any, ...]
 ) -> None:
-    from automation.snapshot.ownership import read_codeowners
+    from automation.features.ownership.collect import read_codeowners
 
     for path in (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"):
         if path in answers:
@@ -357,7 +357,7 @@ def test_codeowners_locations_in_githubs_order(
 
 
 def test_unreadable_codeowners_fails_closed(github: GitHubMock) -> None:
-    from automation.snapshot.ownership import read_codeowners
+    from automation.features.ownership.collect import read_codeowners
 
     github.get(f"{API}/contents/.github/CODEOWNERS", status=500, json={"message": "boom"})
     found = read_codeowners(repo(), BASE)
@@ -373,7 +373,7 @@ def test_our_app_is_the_installations_app_or_github_actions() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from automation.snapshot.ownership import own_app
+    from automation.features.ownership.collect import own_app
 
     assert own_app(repo()) == (None, "github-actions")
     pem = (

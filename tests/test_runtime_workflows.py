@@ -386,7 +386,7 @@ def stale_collect_without_graphql(
     POST /graphql is outside the REST description the mock checks calls against, and the
     collector offers this seam for exactly that reason; every REST read still goes through it.
     """
-    from automation.snapshot.stale import collect
+    from automation.features.stale.collect import collect
 
     snapshot: Snapshot = collect(repo, policies, numbers, now, read_pinned=lambda _: frozenset())
     return snapshot

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from automation.cli import main
-from automation.snapshot import stale as stale_snapshot
+from automation.features.stale import collect as stale_snapshot
 from tests.github_api.fixtures import GitHubMock
 from tests.stale_backlog import REPO, Backlog
 from tests.test_stale_sweep import NOW, warn_trace

@@ -10,10 +10,7 @@ from typing import Any
 import pytest
 from github import GithubException, RateLimitExceededException
 
-from automation.github import make_github
-from automation.settings import Settings
-from automation.snapshot.collect import SnapshotError
-from automation.snapshot.stale import (
+from automation.features.stale.collect import (
     TIMELINE_DEPTH,
     activity_from_graphql,
     collect_stale,
@@ -21,6 +18,9 @@ from automation.snapshot.stale import (
     read_pinned_issues,
     read_rate_limit,
 )
+from automation.github import make_github
+from automation.settings import Settings
+from automation.snapshot.collect import SnapshotError
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.graphql import request_problems
 from tests.stale_backlog import Backlog

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from automation.features.stale.collect import activity_from_timeline
 from automation.policy.loader import PolicyError, load_policy_dir
-from automation.snapshot.stale import activity_from_timeline
 from tests.github_api import checker
 from tests.policy_files import edit_policy
 

@@ -15,13 +15,13 @@ from github.Repository import Repository
 
 from automation import cli
 from automation.engine import run_live
+from automation.features.stale.collect import collect, collect_stale, pinned_from_graphql
 from automation.github import make_github
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
 from automation.rules.stale import warning_marker
 from automation.settings import Settings
 from automation.snapshot.collect import SnapshotError
-from automation.snapshot.stale import collect, collect_stale, pinned_from_graphql
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 from tests.stale_backlog import BOT, REPO, Backlog, Item

@@ -12,10 +12,11 @@ import pytest
 from responses import matchers
 
 from automation.cli import main
+from automation.features.oncall.collect import collect_oncall
+from automation.features.triage.collect import collect_triage
 from automation.github import make_github
 from automation.plan import marker
 from automation.settings import Settings
-from automation.snapshot.triage import collect_oncall, collect_triage
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 from tests.triage_factories import NOW, ROOT, form_body, policies

@@ -124,7 +124,7 @@ def cmd_release_next(args: argparse.Namespace) -> int:
         assert isinstance(loaded, Snapshot)
         snapshot = loaded
     elif not args.offline:
-        from automation.snapshot.release import collect_release
+        from automation.features.release.collect import collect_release
 
         settings = common.settings(args)
         repo = common.repository(settings)

@@ -51,9 +51,14 @@ def _read_one(args: argparse.Namespace, number: int, now: object, policies: Poli
     """GET the item, then its timeline (two reads, whatever the verdict), and for an issue
     the pinned issues (one GraphQL request) when a rule exempts them, as the sweep does."""
     from automation.commands import common
+    from automation.features.stale.collect import (
+        _item,
+        _wants_pinned,
+        read_pinned_issues,
+        read_timeline,
+    )
     from automation.snapshot.collect import is_pull_request, raw
     from automation.snapshot.models import PullRequest, Snapshot
-    from automation.snapshot.stale import _item, _wants_pinned, read_pinned_issues, read_timeline
 
     repo = common.repository(common.settings(args))
     issue = repo.get_issue(number)

@@ -34,6 +34,7 @@ from automation.github.client import graphql_read as graphql_read
 from automation.github.client import make_auth as make_auth
 from automation.github.client import make_github as make_github
 from automation.github.client import make_retry as make_retry
+from automation.github.client import own_app as own_app
 
 NotSetType = _NotSetType
 

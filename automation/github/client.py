@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import jwt
 import requests
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
+from github.Repository import Repository
 from github.Requester import Requester
 
 from automation.settings import Settings, SettingsError
@@ -188,3 +189,19 @@ def graphql_read(
                 raise GithubException(502, data, None, "GraphQL answer is not an object")
             return data
     raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+# GITHUB_TOKEN's check runs are made by the "GitHub Actions" app.
+ACTIONS_APP_SLUG = "github-actions"
+
+
+def own_app(repo: Repository) -> tuple[int | None, str | None]:
+    """Our app's id (a GitHub App installation) or slug (GITHUB_TOKEN: GitHub Actions)."""
+    auth = repo.requester.auth
+    if isinstance(auth, Auth.AppInstallationAuth):
+        try:
+            return int(auth.app_id), None
+        except ValueError:
+            return None, None
+    # Any other token: its check runs are GitHub Actions' (a personal token cannot make any).
+    return None, ACTIONS_APP_SLUG

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from automation.github import GithubObject, Repository
+from automation.markers import MARKER_PREFIX
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,
@@ -299,3 +300,45 @@ def read_comments(repo: Repository, number: int) -> tuple[Comment, ...]:
 def read_events(repo: Repository, number: int) -> tuple[IssueEvent, ...]:
     """GET /repos/{owner}/{repo}/issues/{issue_number}/events (every page)."""
     return tuple(event_from_json(d) for d in raws(repo.get_issue(number).get_events()))
+
+
+def repo_identity(repo: Repository) -> tuple[str, str]:
+    """OWNER/NAME and the default branch, without completing a lazy repository."""
+    data = raw(repo)
+    name = data.get("full_name")
+    if not isinstance(name, str):
+        url = str(data.get("url") or "")
+        if "/repos/" not in url:
+            raise SnapshotError("cannot tell which repository this is")
+        name = url.split("/repos/", 1)[1].strip("/")
+    branch = data.get("default_branch")
+    return name, branch if isinstance(branch, str) else "main"
+
+
+def own_login(issues: list[Issue] | tuple[Issue, ...], default: str) -> str:
+    """The bot's login, taken from a comment or issue it marked (GitHub App or Actions token).
+
+    Who is the bot matters only once it has written something, and then this costs no read.
+    """
+    for issue in issues:
+        if issue.author_is_bot and MARKER_PREFIX in issue.body:
+            return issue.author
+        for comment in issue.comments or ():
+            if comment.author_is_bot and MARKER_PREFIX in comment.body:
+                return comment.author
+    return default
+
+
+def with_comments(repo: Repository, issue: Issue) -> Issue:
+    """The issue with its comments (no request when it has none)."""
+    if issue.comments_count == 0:
+        return issue.model_copy(update={"comments": ()})
+    return issue.model_copy(update={"comments": read_comments(repo, issue.number)})
+
+
+def open_issues(repo: Repository, label: str | None = None) -> list[Issue]:
+    """GET /repos/{owner}/{repo}/issues?state=open[&labels=...] (every page), PRs left out."""
+    listing = (
+        repo.get_issues(state="open", labels=[label]) if label else repo.get_issues(state="open")
+    )
+    return [issue_from_json(d) for d in raws(listing) if not is_pull_request(d)]

@@ -108,7 +108,7 @@ def run_once(
     monkeypatch.setattr(cli, "_policies", lambda args: scenario.policies())
     mock.reads = mock.writes_sent = 0
     # Each run is a fresh Actions step: nothing cached per commit from the run before.
-    from automation.snapshot.ownership import clear_caches
+    from automation.features.ownership.collect import clear_caches
 
     clear_caches()
     out, err = io.StringIO(), io.StringIO()

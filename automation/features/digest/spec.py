@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the digest planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.digest import collect_digest
+    from automation.features.digest.collect import collect_digest
 
     return collect_digest(repo, policies, numbers, now)
 

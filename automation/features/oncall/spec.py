@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the oncall planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.triage import collect_oncall
+    from automation.features.oncall.collect import collect_oncall
 
     return collect_oncall(repo, policies, numbers, now)
 

@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the ownership planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.ownership import collect_ownership
+    from automation.features.ownership.collect import collect_ownership
 
     return collect_ownership(repo, policies, numbers, now)
 

@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the release planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.release import collect_release
+    from automation.features.release.collect import collect_release
 
     return collect_release(repo, policies, numbers, now)
 

@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the stale planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.stale import collect_stale
+    from automation.features.stale.collect import collect_stale
 
     return collect_stale(repo, policies, numbers, now)
 

@@ -18,7 +18,7 @@ def collect(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
     """Read what the triage planner needs (imported on use, so listing specs stays cheap)."""
-    from automation.snapshot.triage import collect_triage
+    from automation.features.triage.collect import collect_triage
 
     return collect_triage(repo, policies, numbers, now)
 
@@ -32,7 +32,7 @@ def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
 
 def refine(repo: Repository, snapshot: Snapshot, wants: tuple[Want, ...]) -> Snapshot:
     """Read the events the plan's edits rest on (whether a person undid us)."""
-    from automation.snapshot.triage import read_wanted_events
+    from automation.features.triage.collect import read_wanted_events
 
     return read_wanted_events(repo, snapshot, [w.number for w in wants if w.kind == "events"])
 

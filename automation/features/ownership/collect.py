@@ -29,13 +29,13 @@ from pathlib import Path
 
 from automation.codeowners import LOCATIONS, MAX_BYTES, find_codeowners, parse_cached
 from automation.github import (
-    Auth,
     GithubException,
     NamedUser,
     PaginatedList,
     Repository,
     RequestException,
     UnknownObjectException,
+    own_app,
 )
 from automation.policy.loader import POLICY_FILES
 from automation.policy.policies import Policies
@@ -59,11 +59,6 @@ from automation.snapshot.models import (
 )
 
 log = logging.getLogger("dataface_ops.snapshot.ownership")
-
-# GitHub's "list pull request files" stops at 3,000 files.
-MAX_LISTED_FILES = 3000
-# GITHUB_TOKEN's check runs are made by the "GitHub Actions" app.
-ACTIONS_APP_SLUG = "github-actions"
 
 
 @dataclass(frozen=True)
@@ -211,16 +206,8 @@ def _policy_files(repo: Repository, ref: str) -> PolicyFiles:
     return PolicyFiles(ref=ref, files=files)
 
 
-def own_app(repo: Repository) -> tuple[int | None, str | None]:
-    """Our app's id (a GitHub App installation) or slug (GITHUB_TOKEN: GitHub Actions)."""
-    auth = repo.requester.auth
-    if isinstance(auth, Auth.AppInstallationAuth):
-        try:
-            return int(auth.app_id), None
-        except ValueError:
-            return None, None
-    # Any other token: its check runs are GitHub Actions' (a personal token cannot make any).
-    return None, ACTIONS_APP_SLUG
+# GitHub's "list pull request files" stops at 3,000 files.
+MAX_LISTED_FILES = 3000
 
 
 @dataclass
