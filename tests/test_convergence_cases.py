@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from automation.features.oncall.plan import plan_oncall
+from automation.features.triage.plan import plan_triage
 from automation.plan import AddLabels, EditIssue, UpsertComment, UpsertIssue, marker, simulate
-from automation.planners.oncall import plan_oncall
-from automation.planners.triage import plan_triage
 from automation.policy.loader import Policies
 from automation.snapshot.models import Issue, Snapshot
 from tests.faults import scenarios

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from automation import plan
+from automation.features.digest.plan import compute_figures, departures, percentile, plan_digest
 from automation.plan import Plan, UpsertIssue, simulate
-from automation.planners.digest import compute_figures, departures, percentile, plan_digest
 from automation.policy.loader import load_policy_dir
 from automation.rules.digest import report_week
 from automation.snapshot.models import (

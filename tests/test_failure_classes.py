@@ -75,7 +75,7 @@ def test_a_network_failure_on_a_read_is_exit_1_not_bad_input(
 
 
 def _break_the_planner(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
-    from automation.planners import triage
+    from automation.features.triage import plan as triage
 
     def broken(*args: object) -> object:
         raise error

@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
+from automation.features.oncall.plan import plan_oncall
 from automation.plan import EditIssue, Plan, UpsertComment, UpsertIssue, marker, simulate
-from automation.planners.oncall import plan_oncall
 from automation.policy.loader import Policies
 from automation.snapshot.models import Issue, Snapshot
 from tests.triage_factories import BOT, NOW, comment, event, issue, policies, snapshot

@@ -13,9 +13,9 @@ from responses import matchers
 
 from automation.commands.codeowners import generated_text
 from automation.features.ownership.collect import collect_ownership
+from automation.features.ownership.plan import plan_ownership
 from automation.github import make_github
 from automation.plan import RequestReviewers, UpsertCheckRun
-from automation.planners.ownership import plan_ownership
 from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
 from tests.github_api import checker

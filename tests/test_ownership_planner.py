@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from automation.commands.codeowners import generated_text
+from automation.features.ownership.plan import plan_ownership
 from automation.plan import RequestReviewers, UpsertCheckRun, simulate
-from automation.planners.ownership import plan_ownership
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.ownership import ProtectedPath
 from automation.rules.ownership import MAX_LISTED_FILES

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from automation.features.release.plan import plan_release
 from automation.plan import CreateRelease, SetBranch, UpsertPullRequest, simulate
-from automation.planners.release import plan_release
 from automation.snapshot.models import Snapshot
 from tests.release_helpers import ROOT, policies, t
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from automation import cli
-from automation.planners.release import SECTION_BEGIN, SECTION_END, changelog_of
+from automation.features.release.plan import SECTION_BEGIN, SECTION_END, changelog_of
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 from tests.release_github import FakeRepo, hexsha

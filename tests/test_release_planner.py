@@ -7,6 +7,14 @@ import datetime as dt
 
 import pytest
 
+from automation.features.release.plan import (
+    CHANGELOG_BEGIN,
+    SECTION_BEGIN,
+    SECTION_END,
+    changelog_of,
+    merge_body,
+    plan_release,
+)
 from automation.plan import (
     CreateRelease,
     Plan,
@@ -14,14 +22,6 @@ from automation.plan import (
     SetBranch,
     UpsertPullRequest,
     simulate,
-)
-from automation.planners.release import (
-    CHANGELOG_BEGIN,
-    SECTION_BEGIN,
-    SECTION_END,
-    changelog_of,
-    merge_body,
-    plan_release,
 )
 from automation.policy.release import Freeze
 from automation.snapshot.models import Release, Review

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from automation.features.stale.plan import plan_stale
 from automation.plan import EditIssue, Plan, UpsertComment, simulate
-from automation.planners.stale import plan_stale
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
 from automation.rules.stale import needs_activity, warning_marker

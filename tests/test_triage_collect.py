@@ -49,8 +49,8 @@ def _issue(number: int, **kw: Any) -> dict[str, Any]:
 
 def _triage_comment(number: int) -> dict[str, Any]:
     """The summary the bot posted when it triaged the issue."""
+    from automation.features.triage.plan import plan_triage
     from automation.plan import simulate
-    from automation.planners.triage import plan_triage
     from automation.snapshot.collect import issue_from_json
     from automation.snapshot.models import Snapshot
 
@@ -172,7 +172,7 @@ def test_handoff_collector_reads_events_only_where_a_hand_over_is_possible(
     assert github.count("GET", "/events") == 1  # #104 is acknowledged: no hand-over possible
     assert github.count("GET") == 4  # open issues, 2 x comments, 1 x events
 
-    from automation.planners.oncall import plan_oncall
+    from automation.features.oncall.plan import plan_oncall
 
     actions = plan_oncall(policies(), snap, next_week).actions
     edits = [(a.number, a.assignees) for a in actions if a.kind == "EditIssue"]  # type: ignore[attr-defined]
@@ -199,7 +199,7 @@ def test_under_a_github_app_the_bot_is_who_wrote_the_summary(github: GitHubMock)
     )
     github.get(f"{API}/issues/101/events", json=[labeled])
 
-    from automation.planners.triage import plan_triage
+    from automation.features.triage.plan import plan_triage
 
     snap = collect_triage(_repo(), policies(), (101,), NOW)
     assert snap.bot_login == "dataface-ops[bot]"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from automation.features.oncall.plan import plan_oncall
+from automation.features.triage.plan import plan_triage
 from automation.plan import EditIssue, UpsertComment, simulate
-from automation.planners.oncall import plan_oncall
-from automation.planners.triage import plan_triage
 from automation.snapshot.models import Snapshot
 from tests.triage_factories import NOW, ROOT, policies
 

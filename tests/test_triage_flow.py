@@ -184,8 +184,8 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
         "comments": 1,
     }
     github.get(f"{API}/issues/1", json=issue)
+    from automation.features.triage.plan import plan_triage  # the body the bot wrote before
     from automation.plan import simulate
-    from automation.planners.triage import plan_triage  # the body the bot wrote before
     from automation.snapshot.collect import issue_from_json
     from automation.snapshot.models import Snapshot
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from automation.features.triage.plan import plan_triage
 from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, marker, simulate
-from automation.planners.triage import plan_triage
 from automation.policy.loader import Policies
 from automation.snapshot.models import Issue, Snapshot
 from tests.triage_factories import (

@@ -39,7 +39,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def next_train(policies: Policies, snapshot: Snapshot | None, now: dt.datetime) -> dict[str, Any]:
     """Everything `release next` reports, as plain data."""
-    from automation.planners.release import categorize, pull_url, shipped_pulls
+    from automation.features.release.plan import categorize, pull_url, shipped_pulls
     from automation.rules.release import (
         call_train,
         captain_at,
@@ -112,7 +112,7 @@ def machine_view(data: dict[str, Any]) -> dict[str, Any]:
 def cmd_release_next(args: argparse.Namespace) -> int:
     """Print when the next train leaves, what is on it so far, and whether a freeze applies."""
     from automation.commands import common
-    from automation.planners.release import render
+    from automation.features.release.plan import render
 
     policies = common.policies(args)
     now = common.now(args)

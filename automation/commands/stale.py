@@ -29,7 +29,7 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print how the sweep sees one item; reads the item and its timeline when live."""
     from automation.commands import common
-    from automation.planners.stale import explain
+    from automation.features.stale.plan import explain
     from automation.snapshot.models import Snapshot
 
     policies = common.policies(args)

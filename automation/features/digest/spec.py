@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the digest feature (pure)."""
-    from automation.planners.digest import plan_digest
+    from automation.features.digest.plan import plan_digest
 
     return plan_digest(policies, snapshot, now)
 

@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the oncall feature (pure)."""
-    from automation.planners.oncall import plan_oncall
+    from automation.features.oncall.plan import plan_oncall
 
     return plan_oncall(policies, snapshot, now)
 

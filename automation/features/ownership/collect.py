@@ -425,7 +425,7 @@ def collect_ownership(
 
 
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?")
-# The prefix of the external_id the planner gives our check run (planners/ownership.py).
+# The prefix of the external_id the planner gives our check run (features/ownership/plan.py).
 PUSHERS_MARK = "dataface-ops:pushers="
 
 

@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the ownership feature (pure)."""
-    from automation.planners.ownership import plan_ownership
+    from automation.features.ownership.plan import plan_ownership
 
     return plan_ownership(policies, snapshot, now)
 

@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the release feature (pure)."""
-    from automation.planners.release import plan_release
+    from automation.features.release.plan import plan_release
 
     return plan_release(policies, snapshot, now)
 

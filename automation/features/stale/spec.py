@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the stale feature (pure)."""
-    from automation.planners.stale import plan_stale
+    from automation.features.stale.plan import plan_stale
 
     return plan_stale(policies, snapshot, now)
 

@@ -25,7 +25,7 @@ def collect(
 
 def plan(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
     """Plan the triage feature (pure)."""
-    from automation.planners.triage import plan_triage
+    from automation.features.triage.plan import plan_triage
 
     return plan_triage(policies, snapshot, now)
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from automation.snapshot.models import Issue, Snapshot
 
 FEATURE = "oncall"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 UPCOMING_WEEKS = 4
 
 

@@ -1,1 +1,0 @@
-"""Pure planners: policies + snapshot + time -> Plan (no PyGithub, no clock, no network)."""
