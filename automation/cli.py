@@ -31,8 +31,8 @@ from automation.commands.common import repository as _repository
 from automation.commands.common import settings as _settings
 
 if TYPE_CHECKING:
+    from automation.actions import Plan, Report
     from automation.events import Event
-    from automation.plan import Plan, Report
     from automation.policy.loader import PolicyProblem
     from automation.protection import Gap
 
@@ -56,7 +56,7 @@ Handler = Callable[[argparse.Namespace], int]
 def _emit(
     plans: Sequence[Plan], report: Report | None, fmt: str, summary_path: str | None, out: TextIO
 ) -> None:
-    from automation.plan import render_json, render_markdown, render_text
+    from automation.render import render_json, render_markdown, render_text
 
     renderers = {"text": render_text, "markdown": render_markdown, "json": render_json}
     out.write(renderers[fmt](plans, report))
@@ -79,7 +79,7 @@ def _step_outputs(plans: Sequence[Plan], report: Report) -> str:
     import json
     import uuid
 
-    from automation.plan import render_json
+    from automation.render import render_json
 
     feature_of = {id(action): plan.feature for plan in plans for action in plan.actions}
     by_feature = {plan.feature: 0 for plan in plans}

@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from automation.rendering import TEMPLATES, render_document
+from automation.rendering import DocsError as DocsError
+
 if TYPE_CHECKING:
     from automation.policy.oncall import Rotation
     from automation.policy.policies import Policies
     from automation.policy.release import Blackout, Freeze
     from automation.rules.release import Departure
 
-TEMPLATES = Path(__file__).parent / "templates"
 OUTPUT = Path("docs/OPERATING_MODEL.md")
 RUNBOOKS = Path("docs/runbooks")
 HANDOFFS_SHOWN = 8
@@ -33,10 +35,6 @@ _ANCHOR = re.compile(r"schedule-from: (\d{4}-\d{2}-\d{2})")
 _RUNBOOK_REF = re.compile(r"runbooks/([A-Za-z0-9_.-]+\.md)")
 # Inside docs/runbooks/ a sibling is linked by its bare name: [text](other.md).
 _SIBLING_LINK = re.compile(r"\]\((?:\./)?([A-Za-z0-9_.-]+\.md)(?:#[^)]*)?\)")
-
-
-class DocsError(Exception):
-    """A shipped template no longer fits the policy models: names the template and line."""
 
 
 @dataclass(frozen=True)
@@ -166,72 +164,6 @@ def protected_owners(policies: Policies) -> list[ProtectedOwners]:
     return result
 
 
-def _environment() -> Any:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    # Templates ship with the code (trusted); StrictUndefined makes a renamed policy field an
-    # error at render time instead of a silently empty section.
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["at"] = lambda login: f"@{login}"
-    env.globals["others"] = other_fields
-    env.globals["utc"] = lambda when: when.astimezone(dt.UTC)
-    return env
-
-
-def render_shipped(name: str, context: dict[str, Any]) -> str:
-    """Render a template shipped in automation/templates/; a misfit raises DocsError."""
-    from jinja2 import TemplateError
-
-    try:
-        text: str = _environment().get_template(name).render(**context)
-    except TemplateError as exc:
-        # A policy model changed under a section template (StrictUndefined): say which
-        # template and line to adjust instead of printing a traceback.
-        raise DocsError(
-            f"{_template_line(exc) or name}: {exc.message or exc} (adjust that template)"
-        ) from None
-    return text.rstrip("\n") + "\n"
-
-
-def _template_line(exc: BaseException) -> str | None:
-    """automation/templates/FILE:LINE of the innermost template frame of a render error."""
-    where = None
-    tb = exc.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2"):
-            try:
-                relative = Path(filename).resolve().relative_to(TEMPLATES.parent.parent)
-            except ValueError:
-                relative = Path(filename)
-            where = f"{relative}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
-
-
-def other_fields(model: Any, *shown: str) -> str:
-    """YAML of the fields a section template does not render itself ("" when none).
-
-    Policy models grow while their section templates lag behind: whatever a section does not
-    know about is still shown, so the document never silently omits a rule.
-    """
-    import yaml
-
-    names = [n for n in type(model).model_fields if n not in shown]
-    if not names:
-        return ""
-    data = model.model_dump(mode="json", include=set(names))
-    ordered = {n: data[n] for n in names if n in data}
-    return str(yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True))
-
-
 def render_operating_model(policies: Policies, now: dt.datetime) -> str:
     """Render docs/OPERATING_MODEL.md from the policies; the schedule starts at `now`'s week."""
     from automation.rules.release import signoffs
@@ -256,7 +188,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "expand": policies.owners.expand,
         "person": policies.owners.person,
     }
-    return render_shipped("docs/operating_model.md.j2", context)
+    return render_document("docs/operating_model.md.j2", context)
 
 
 def rendered_anchor(text: str) -> dt.date | None:

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from automation import features as registry
+from automation.actions import Plan, Report
 from automation.logs import log_context
-from automation.plan import Plan, Report
 from automation.routing import feature_order
 
 log = logging.getLogger("dataface_ops.engine")

@@ -8,20 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Literal, TypeVar
 from urllib.parse import quote
 
-from automation.github import (
-    FAILURES,
-    NO_ANSWER,
-    BadCredentialsException,
-    GithubException,
-    NotSet,
-    NotSetType,
-    RateLimitExceededException,
-    Repository,
-    RequestException,
-    request_json,
-)
-from automation.logs import log_context
-from automation.plan import (
+from automation.actions import (
     Action,
     AddLabels,
     CreateRelease,
@@ -38,6 +25,19 @@ from automation.plan import (
     UpsertIssue,
     UpsertPullRequest,
 )
+from automation.github import (
+    FAILURES,
+    NO_ANSWER,
+    BadCredentialsException,
+    GithubException,
+    NotSet,
+    NotSetType,
+    RateLimitExceededException,
+    Repository,
+    RequestException,
+    request_json,
+)
+from automation.logs import log_context
 
 log = logging.getLogger("dataface_ops.execute")
 

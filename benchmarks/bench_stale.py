@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from automation.features.stale.plan import plan_stale
-from automation.plan import marker
+from automation.markers import marker
 from automation.policy.loader import load_policy_dir
 from automation.rules.stale import needs_activity
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest, Snapshot

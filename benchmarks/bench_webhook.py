@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 import uvicorn  # noqa: E402
 
 from automation import features as registry  # noqa: E402
+from automation.actions import Plan, UpsertComment  # noqa: E402
 from automation.entrypoints import webhook  # noqa: E402
-from automation.plan import Plan, UpsertComment, marker  # noqa: E402
+from automation.markers import marker  # noqa: E402
 from automation.snapshot.models import Snapshot  # noqa: E402
 from tests.github_api import checker  # noqa: E402
 from tests.github_api.fixtures import GitHubMock  # noqa: E402

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from automation.actions import AddLabels, EditIssue, UpsertComment, UpsertIssue
 from automation.features.oncall.plan import plan_oncall
 from automation.features.triage.plan import plan_triage
-from automation.plan import AddLabels, EditIssue, UpsertComment, UpsertIssue, marker, simulate
+from automation.markers import marker
 from automation.policy.loader import Policies
+from automation.simulate import simulate
 from automation.snapshot.models import Issue, Snapshot
 from tests.faults import scenarios
 from tests.faults.harness import Scenario, baseline, run_once
@@ -236,9 +238,9 @@ def test_a_duplicate_a_person_reopened_stays_open() -> None:
 def test_after_github_fails_a_write_the_later_writes_to_that_issue_wait(
     github: object,
 ) -> None:
+    from automation.actions import Plan
     from automation.execute import execute
     from automation.github import make_github
-    from automation.plan import Plan
     from automation.settings import Settings
     from tests.github_api import checker
     from tests.github_api.fixtures import GitHubMock
@@ -270,9 +272,9 @@ def test_after_github_fails_a_write_the_later_writes_to_that_issue_wait(
 
 def test_a_write_github_refuses_for_good_does_not_hold_back_the_rest(github: object) -> None:
     """A locked issue refuses comments to apps (403), but its labels still go on."""
+    from automation.actions import Plan
     from automation.execute import execute
     from automation.github import make_github
-    from automation.plan import Plan
     from automation.settings import Settings
     from tests.github_api import checker
     from tests.github_api.fixtures import GitHubMock

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from automation import plan
+from automation import markers as plan
+from automation.actions import Plan, UpsertIssue
 from automation.features.digest.plan import compute_figures, departures, percentile, plan_digest
-from automation.plan import Plan, UpsertIssue, simulate
 from automation.policy.loader import load_policy_dir
 from automation.rules.digest import report_week
+from automation.simulate import simulate
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,

@@ -11,17 +11,17 @@ import pytest
 import requests
 from github.Repository import Repository
 
-from automation.execute import execute
-from automation.github import make_github
-from automation.plan import (
+from automation.actions import (
     AddLabels,
     EditIssue,
     Plan,
     UpsertComment,
     UpsertIssue,
     UpsertPullRequest,
-    marker,
 )
+from automation.execute import execute
+from automation.github import make_github
+from automation.markers import marker
 from automation.settings import Settings
 from tests.github_api import checker
 from tests.github_api.fixtures import GHES_URL, GitHubMock
@@ -435,7 +435,7 @@ def test_creating_a_branch_that_exists_only_fast_forwards_it(
     """The plan thought the branch new; it exists (a raced run, or a PR's branch with commits
     someone pushed). Moving it must not force: GitHub refuses a non-fast-forward, and the
     action fails instead of throwing those commits away."""
-    from automation.plan import SetBranch
+    from automation.actions import SetBranch
 
     name = "release-train/2026-11-24"
     sha = "a" * 40

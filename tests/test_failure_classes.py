@@ -146,9 +146,9 @@ def test_a_refused_read_names_the_request(
 def test_a_write_whose_answer_never_came_is_reported_naming_the_request(
     github: GitHubMock,
 ) -> None:
+    from automation.actions import EditIssue, Plan
     from automation.execute import execute
     from automation.github import make_github
-    from automation.plan import EditIssue, Plan
     from automation.settings import Settings
 
     def timeout(request: requests.PreparedRequest) -> object:

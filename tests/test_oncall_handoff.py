@@ -8,9 +8,11 @@ import datetime as dt
 
 import pytest
 
+from automation.actions import EditIssue, Plan, UpsertComment, UpsertIssue
 from automation.features.oncall.plan import plan_oncall
-from automation.plan import EditIssue, Plan, UpsertComment, UpsertIssue, marker, simulate
+from automation.markers import marker
 from automation.policy.loader import Policies
+from automation.simulate import simulate
 from automation.snapshot.models import Issue, Snapshot
 from tests.triage_factories import BOT, NOW, comment, event, issue, policies, snapshot
 

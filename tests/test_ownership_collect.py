@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from responses import matchers
 
+from automation.actions import RequestReviewers, UpsertCheckRun
 from automation.commands.codeowners import generated_text
 from automation.features.ownership.collect import collect_ownership
 from automation.features.ownership.plan import plan_ownership
 from automation.github import make_github
-from automation.plan import RequestReviewers, UpsertCheckRun
 from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
 from tests.github_api import checker

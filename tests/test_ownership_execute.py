@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from automation import cli
+from automation.actions import Plan, RequestReviewers, UpsertCheckRun
 from automation.commands.codeowners import generated_text
 from automation.execute import execute
 from automation.github import make_github
-from automation.plan import Plan, RequestReviewers, UpsertCheckRun
 from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
 from tests.github_api import checker

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from automation.actions import RequestReviewers, UpsertCheckRun
 from automation.commands.codeowners import generated_text
 from automation.features.ownership.plan import plan_ownership
-from automation.plan import RequestReviewers, UpsertCheckRun, simulate
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.ownership import ProtectedPath
 from automation.rules.ownership import MAX_LISTED_FILES
+from automation.simulate import simulate
 from automation.snapshot.models import (
     ChangedFile,
     CheckRun,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from automation.plan import (
+from automation.actions import (
     ACTION_TYPES,
     AddLabels,
     CreateRelease,
@@ -22,12 +22,10 @@ from automation.plan import (
     UpsertComment,
     UpsertIssue,
     UpsertPullRequest,
-    marker,
-    render_json,
-    render_markdown,
-    render_text,
-    simulate,
 )
+from automation.markers import marker
+from automation.render import render_json, render_markdown, render_text
+from automation.simulate import simulate
 from tests.factories import BOT, NOW, make_comment, make_issue, make_pull, make_snapshot
 
 MARK = marker("triage", "issue-1")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from automation.actions import CreateRelease, SetBranch, UpsertPullRequest
 from automation.features.release.plan import plan_release
-from automation.plan import CreateRelease, SetBranch, UpsertPullRequest, simulate
+from automation.simulate import simulate
 from automation.snapshot.models import Snapshot
 from tests.release_helpers import ROOT, policies, t
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from github.Repository import Repository
 
+from automation.actions import CreateRelease, Plan, SetBranch, UpsertPullRequest
 from automation.execute import execute
 from automation.github import make_github
-from automation.plan import CreateRelease, Plan, SetBranch, UpsertPullRequest
 from automation.settings import Settings
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from automation.actions import CreateRelease, Plan, RequestReviewers, SetBranch, UpsertPullRequest
 from automation.features.release.plan import (
     CHANGELOG_BEGIN,
     SECTION_BEGIN,
@@ -15,15 +16,8 @@ from automation.features.release.plan import (
     merge_body,
     plan_release,
 )
-from automation.plan import (
-    CreateRelease,
-    Plan,
-    RequestReviewers,
-    SetBranch,
-    UpsertPullRequest,
-    simulate,
-)
 from automation.policy.release import Freeze
+from automation.simulate import simulate
 from automation.snapshot.models import Release, Review
 from tests.release_helpers import (
     LAST_RELEASE,

@@ -24,6 +24,7 @@ pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
 
 from automation import features as registry  # noqa: E402
+from automation.actions import Plan, UpsertComment  # noqa: E402
 from automation.entrypoints import webhook  # noqa: E402
 from automation.entrypoints.webhook import (  # noqa: E402
     AppConfig,
@@ -33,7 +34,7 @@ from automation.entrypoints.webhook import (  # noqa: E402
     sign,
 )
 from automation.logs import ContextFilter  # noqa: E402
-from automation.plan import Plan, UpsertComment, marker  # noqa: E402
+from automation.markers import marker  # noqa: E402
 from automation.snapshot.models import Snapshot  # noqa: E402
 from tests.github_api import checker  # noqa: E402
 from tests.github_api.webhooks import webhook_payload  # noqa: E402

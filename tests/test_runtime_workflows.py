@@ -25,8 +25,9 @@ import pytest
 
 from automation import cli
 from automation import features as registry
+from automation.actions import Plan, UpsertComment
 from automation.events import event_from_actions
-from automation.plan import Plan, UpsertComment, marker
+from automation.markers import marker
 from automation.routing import FEATURE_ORDER, ROUTES, SCHEDULED, route
 from automation.snapshot.models import Snapshot
 from tests import actions_sim

@@ -8,8 +8,8 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
+from automation.actions import EditIssue, UpsertComment
 from automation.features.stale.plan import plan_stale
-from automation.plan import EditIssue, UpsertComment
 from automation.policy.stale import StalePolicy
 from automation.rules.stale import OWN_WRITE_SLACK, closing_marker
 from automation.snapshot.models import Issue

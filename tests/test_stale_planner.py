@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from automation.actions import EditIssue, Plan, UpsertComment
 from automation.features.stale.plan import plan_stale
-from automation.plan import EditIssue, Plan, UpsertComment, simulate
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
 from automation.rules.stale import needs_activity, warning_marker
+from automation.simulate import simulate
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest
 from tests.factories import BOT, NOW, ago, make_snapshot
 

@@ -15,7 +15,7 @@ from automation.cli import main
 from automation.features.oncall.collect import collect_oncall
 from automation.features.triage.collect import collect_triage
 from automation.github import make_github
-from automation.plan import marker
+from automation.markers import marker
 from automation.settings import Settings
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
@@ -50,7 +50,7 @@ def _issue(number: int, **kw: Any) -> dict[str, Any]:
 def _triage_comment(number: int) -> dict[str, Any]:
     """The summary the bot posted when it triaged the issue."""
     from automation.features.triage.plan import plan_triage
-    from automation.plan import simulate
+    from automation.simulate import simulate
     from automation.snapshot.collect import issue_from_json
     from automation.snapshot.models import Snapshot
 

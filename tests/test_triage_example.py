@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from automation.actions import EditIssue, UpsertComment
 from automation.features.oncall.plan import plan_oncall
 from automation.features.triage.plan import plan_triage
-from automation.plan import EditIssue, UpsertComment, simulate
+from automation.simulate import simulate
 from automation.snapshot.models import Snapshot
 from tests.triage_factories import NOW, ROOT, policies
 

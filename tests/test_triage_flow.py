@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from automation.cli import main
-from automation.plan import marker
+from automation.markers import marker
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
@@ -185,7 +185,7 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
     }
     github.get(f"{API}/issues/1", json=issue)
     from automation.features.triage.plan import plan_triage  # the body the bot wrote before
-    from automation.plan import simulate
+    from automation.simulate import simulate
     from automation.snapshot.collect import issue_from_json
     from automation.snapshot.models import Snapshot
 

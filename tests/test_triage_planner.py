@@ -7,9 +7,11 @@ import datetime as dt
 
 import pytest
 
+from automation.actions import AddLabels, EditIssue, Plan, UpsertComment
 from automation.features.triage.plan import plan_triage
-from automation.plan import AddLabels, EditIssue, Plan, UpsertComment, marker, simulate
+from automation.markers import marker
 from automation.policy.loader import Policies
+from automation.simulate import simulate
 from automation.snapshot.models import Issue, Snapshot
 from tests.triage_factories import (
     BOT,

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from automation.plan import marker
+from automation.markers import marker
 from automation.policy.loader import Policies, load_policy_dir
 from automation.snapshot.models import Comment, Issue, IssueEvent, Snapshot
 

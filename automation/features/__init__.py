@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
+    from automation.actions import Plan, Want
     from automation.github import Repository
-    from automation.plan import Plan, Want
     from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 

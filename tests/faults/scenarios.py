@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from automation.plan import MARKER_PREFIX
+from automation.markers import MARKER_PREFIX
 from tests.faults.harness import Scenario, World
 from tests.faults.injector import FaultyGitHub
 from tests.faults.issues import BOT, FakeIssues, iso
@@ -105,8 +105,8 @@ TRIAGE = Scenario(
 
 def triaged(fake: FakeIssues, number: int, filed: dt.datetime) -> None:
     """A regression filed at `filed` and triaged by the planner right then."""
+    from automation.actions import EditIssue, UpsertComment
     from automation.features.triage.plan import plan_triage
-    from automation.plan import EditIssue, UpsertComment
     from tests.faults.harness import shipped_policies
     from tests.triage_factories import issue, snapshot
 
@@ -151,8 +151,8 @@ HANDOFF_AT = at("2026-12-01T12:00:00")  # raj-iyer's shift since Mon 2026-11-30 
 
 def build_oncall(mock: FaultyGitHub) -> World:
     """The pinned issue written last shift, and #101 the bot gave sam-okafor then."""
+    from automation.actions import UpsertIssue
     from automation.features.oncall.plan import plan_oncall
-    from automation.plan import UpsertIssue
     from automation.snapshot.models import Snapshot
     from tests.faults.harness import shipped_policies
 

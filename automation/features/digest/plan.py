@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from automation import plan
-from automation.plan import Plan, UpsertIssue
+from automation import markers as plan
+from automation.actions import Plan, UpsertIssue
 from automation.rules.digest import (
     TREND_WEEKS,
     Week,
@@ -339,11 +339,11 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
 
 def render_digest(figures: Figures, snapshot: Snapshot, policies: Policies) -> str:
     """The digest issue's body (Markdown, with a Mermaid chart)."""
-    from automation.docs import render_shipped
+    from automation.rendering import render_document
 
     # Written out in full in the template, so `docs check` sees every runbook it links.
     blob = f"{SERVER_URL}/{snapshot.repo}/blob/{snapshot.default_branch}"
-    return render_shipped(
+    return render_document(
         "digest.md.j2",
         {
             "f": figures,

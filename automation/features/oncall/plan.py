@@ -10,7 +10,8 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from automation.plan import Action, EditIssue, Plan, UpsertComment, UpsertIssue, marker
+from automation.actions import Action, EditIssue, Plan, UpsertComment, UpsertIssue
+from automation.markers import marker
 from automation.policy.templating import render_template
 from automation.rules.triage import acknowledged, due_at, inert, is_regression, severity_label
 

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from automation.plan import Action, Plan, RequestReviewers, UpsertCheckRun
+from automation.actions import Action, Plan, RequestReviewers, UpsertCheckRun
 from automation.rules.ownership import (
     _MD_ESCAPES,
     Conclusion,

@@ -10,15 +10,15 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from automation.plan import (
+from automation.actions import (
     Action,
     CreateRelease,
     Plan,
     RequestReviewers,
     SetBranch,
     UpsertPullRequest,
-    marker,
 )
+from automation.markers import marker
 from automation.policy.release import Category, ReleasePolicy
 from automation.rendering import render_shipped
 from automation.rules.release import (

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from automation.features import Feature
 
 if TYPE_CHECKING:
+    from automation.actions import Plan
     from automation.github import Repository
-    from automation.plan import Plan
     from automation.policy.policies import Policies
     from automation.snapshot.models import Snapshot
 

@@ -18,14 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from automation.plan import (
-    Action,
-    AddLabels,
-    EditIssue,
-    Plan,
-    RemoveLabel,
-    UpsertComment,
-)
+from automation.actions import Action, AddLabels, EditIssue, Plan, RemoveLabel, UpsertComment
 from automation.policy.templating import render_template
 from automation.rules.stale import (
     COMMENTING,

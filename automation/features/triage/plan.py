@@ -12,7 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from automation.plan import Action, AddLabels, EditIssue, Plan, UpsertComment, Want, marker
+from automation.actions import Action, AddLabels, EditIssue, Plan, UpsertComment, Want
+from automation.markers import marker
 from automation.policy.templating import render_template
 from automation.rules.triage import (
     _DATA,
