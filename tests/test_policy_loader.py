@@ -138,3 +138,16 @@ def test_schema_check_fails_when_out_of_date(tmp_path: Path) -> None:
     shutil.copytree(POLICIES / "schema", tmp_path / "schema")
     (tmp_path / "schema" / "owners.schema.json").write_text("{}\n")
     assert main(["policies", "schema", "--check", "--output", str(tmp_path / "schema")]) == 1
+
+
+def test_a_time_zone_name_too_long_for_a_file_name_is_a_located_problem(
+    policy_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ZoneInfo opens a file named after the zone: a 300-character name is ENAMETOOLONG (an
+    # OSError), which must read as an unknown zone, not as a file the CLI could not read.
+    long_zone = "x" * 300
+    edit_policy(policy_copy / "owners.yaml", "America/New_York", long_zone)
+    assert main(["validate", "--policies", str(policy_copy)]) == 2
+    err = capsys.readouterr().err
+    assert "owners.yaml:" in err and "unknown IANA time zone" in err, err
+    assert "Traceback" not in err

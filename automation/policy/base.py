@@ -54,7 +54,9 @@ def _slug(value: str) -> str:
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: ZoneInfo opens a file named after the zone, and a name longer than a file
+        # name may be (ENAMETOOLONG) is still just an unknown zone.
         raise ValueError(f"unknown IANA time zone: {value!r}") from None
     return value
 
