@@ -222,6 +222,7 @@ def test_run_on_a_review_event_reports_the_check_and_asks_owners(
         "GITHUB_REPOSITORY": name,
         "GITHUB_TOKEN": "t",
         "GITHUB_API_URL": checker.API_URL,
+        "DATAFACE_OPS_NO_PACING": "1",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

@@ -177,6 +177,8 @@ class Flow:
             "GITHUB_API_URL": checker.API_URL,
             # The workflow checks out the event PR's base commit; the action says which.
             "DATAFACE_OPS_CHECKOUT_SHA": self.base,
+            # Pacing (PyGithub sleeping between requests) is not what a flow tests.
+            "DATAFACE_OPS_NO_PACING": "1",
             **dict(extra_env),
         }
         for key, value in env.items():
