@@ -114,10 +114,18 @@ def signed(
     return body, headers
 
 
-def post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+def post(
+    port: int, body: bytes, headers: dict[str, str], *, chunked: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """POST a delivery on a connection of its own, as GitHub does."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", "/webhook", body=body, headers=headers)
+        if chunked:
+            conn.request(
+                "POST", "/webhook", body=iter([body]), headers=headers, encode_chunked=True
+            )
+        else:
+            conn.request("POST", "/webhook", body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
         return response.status, json.loads(data) if data else {}

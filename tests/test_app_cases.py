@@ -18,12 +18,12 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
-from automation import features as registry  # noqa: E402
-from automation.plan import Plan, UpsertComment, marker  # noqa: E402
-from automation.snapshot.models import Snapshot  # noqa: E402
-from tests import app_harness as h  # noqa: E402
-from tests.github_api import checker  # noqa: E402
-from tests.github_api.webhooks import webhook_payload  # noqa: E402
+from automation import features as registry
+from automation.plan import Plan, UpsertComment, marker
+from automation.snapshot.models import Snapshot
+from tests import app_harness as h
+from tests.github_api import checker
+from tests.github_api.webhooks import webhook_payload
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +64,7 @@ class Recorder:
 
 # --- case 1: concurrent deliveries must not send each other's requests ---------------------
 
-SEEN: list[tuple[int, int, int]] = []
+SEEN: list[tuple[int, int, object]] = []
 SEEN_LOCK = threading.Lock()
 
 
@@ -73,7 +73,7 @@ def probe_collect(repo: Any, policies: Any, numbers: Any, now: Any) -> Snapshot:
     asked = numbers[0]
     got = repo.get_issue(asked).number
     with SEEN_LOCK:
-        SEEN.append((asked, got, id(repo._requester)))
+        SEEN.append((asked, got, repo._requester))  # kept alive: ids are not reused
     return Snapshot(repo=h.REPO, taken_at=now, issues=())
 
 
@@ -139,7 +139,7 @@ def test_case1_concurrent_deliveries_each_read_and_write_their_own_subject(
     assert sorted(asked for asked, _, _ in SEEN) == numbers
     assert [(asked, got) for asked, got, _ in SEEN if asked != got] == []
     # One client per delivery: no HTTP state shared between concurrent deliveries.
-    assert len({client for _, _, client in SEEN}) == len(numbers)
+    assert len({id(client) for _, _, client in SEEN}) == len(numbers)
     posted = sorted(
         int(c.request.url.split("/")[-2])
         for c in github.calls
