@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -22,7 +22,7 @@ from tests.github_api.webhooks import webhook_payload
 SECRET = "whsec-test-6f1c2b9a"
 # The queue's backend: SQLite in tmp_path, or the Redis/Valkey server at this URL (CI runs
 # the suite on both: see .ci/run).
-REDIS_URL = os.environ.get("DATAFACE_OPS_TEST_REDIS_URL") or None
+REDIS_URL: str | None = None  # set by the `backend` fixture (tests/app_fixtures.py)
 REPO = "Codertocat/Hello-World"
 
 
@@ -143,6 +143,13 @@ def get(port: int, path: str) -> tuple[int, bytes]:
         conn.close()
 
 
+def reachable(url: str) -> bool:
+    """Whether a Redis/Valkey server answers at this URL."""
+    from tests.app_fixtures import reachable as check
+
+    return check(url)
+
+
 def wait(predicate: Callable[[], bool], timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -215,3 +222,83 @@ def redeliver_failed(private_key: str, tmp_path: Path, wanted: set[str], since: 
         config(private_key, tmp_path, redeliver_window=time.time() - since), processor=None
     )
     assert service.sweep() == wanted
+
+
+# --- backends and processes of their own ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Child:
+    """The app in a process of its own (tests/app_child.py)."""
+
+    def __init__(self, log: Path, *args: str, port: int | None = None) -> None:
+        import subprocess
+
+        self.port = port or free_port()
+        self.log = log
+        self.stderr = open(log.with_suffix(f".{self.port}.err"), "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.app_child",
+                "--port",
+                str(self.port),
+                "--log",
+                str(log),
+                *args,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
+        wait(self.ready, timeout=30)
+
+    def ready(self) -> bool:
+        assert self.process.poll() is None, "the app process died"
+        try:
+            return get(self.port, "/readyz")[0] == 200
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+        self.stderr.close()
+
+    def terminate(self, timeout: float = 30) -> float:
+        """SIGTERM, and how long the process took to exit."""
+        import signal
+
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout)
+        self.stderr.close()
+        return time.monotonic() - started
+
+
+def log_lines(log: Path) -> list[tuple[str, str, str, int, float]]:
+    """(kind, delivery, subject, pid, time) per line of a child's processing log."""
+    out = []
+    if not log.exists():
+        return out
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 5:
+            out.append((parts[0], parts[1], parts[2], int(parts[3]), float(parts[4])))
+    return out
+
+
+def try_post(port: int, body: bytes, headers: dict[str, str]) -> int | None:
+    """The status, or None when the server could not be reached or went away."""
+    try:
+        return post(port, body, headers)[0]
+    except (OSError, http.client.HTTPException):
+        return None

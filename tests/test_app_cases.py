@@ -96,6 +96,7 @@ def _planned_collect(repo: Any, policies: Any, numbers: Any, now: Any) -> Snapsh
     return snapshot
 
 
+@pytest.mark.usefixtures("backend")
 def test_case1_concurrent_deliveries_each_read_and_write_their_own_subject(
     private_key: str, github: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -155,6 +156,7 @@ def test_case1_concurrent_deliveries_each_read_and_write_their_own_subject(
 # --- case 2: accepted, then lost -----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("backend")
 def test_case2_a_delivery_whose_processing_hits_a_rate_limit_is_retried_after_the_reset(
     private_key: str, tmp_path: Path
 ) -> None:
@@ -175,6 +177,7 @@ def test_case2_a_delivery_whose_processing_hits_a_rate_limit_is_retried_after_th
     assert recorder.calls == 2
 
 
+@pytest.mark.usefixtures("backend")
 def test_case2_a_crash_in_processing_is_retried_with_backoff(
     private_key: str, tmp_path: Path
 ) -> None:
@@ -186,6 +189,7 @@ def test_case2_a_crash_in_processing_is_retried_with_backoff(
     assert recorder.calls == 2
 
 
+@pytest.mark.usefixtures("backend")
 def test_case2_accepted_work_left_at_shutdown_is_done_after_the_restart(
     private_key: str, tmp_path: Path
 ) -> None:
@@ -201,14 +205,15 @@ def test_case2_accepted_work_left_at_shutdown_is_done_after_the_restart(
     calls: list[str] = []
     done: list[str] = []
     deliveries = [h.delivery("issues.opened") for _ in range(10)]
-    with h.running(private_key, tmp_path, processor=held, workers=1, shutdown_timeout=0.5) as app:
+    shared = h.config(private_key, tmp_path, workers=1, shutdown_timeout=0.5)
+    with h.running(private_key, tmp_path, processor=held, config=shared) as app:
         for body, headers in deliveries:
             assert h.post(app.port, body, headers)[0] == 202
         h.wait(lambda: len(calls) == 1)
     gone.set()
     gate.set()
     after = Recorder()
-    with h.running(private_key, tmp_path, processor=after, workers=2):
+    with h.running(private_key, tmp_path, processor=after, config=shared):
         expected = {headers["X-GitHub-Delivery"] for _, headers in deliveries}
         h.wait(lambda: set(done) | set(after.ids) == expected, timeout=30)
     assert sorted(done + after.ids) == sorted(expected)  # each exactly once

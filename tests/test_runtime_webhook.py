@@ -430,7 +430,12 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 6
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
-    issue_calls = [c for c in github.calls if "/repos/" in c.request.url]
+    # The repository's installation is checked as the App (JWT), once; the rest as the
+    # installation.
+    app_calls = [c for c in github.calls if c.request.url.endswith("/installation")]
+    assert len(app_calls) == 1
+    assert app_calls[0].request.headers["Authorization"].startswith("Bearer ")
+    issue_calls = [c for c in github.calls if "/repos/" in c.request.url and c not in app_calls]
     assert all(
         c.request.headers["Authorization"] == "token ghs_installation_token" for c in issue_calls
     )

@@ -227,7 +227,7 @@ def edge_protocol(config: AppConfig) -> type[Any]:
     """uvicorn's h11 protocol with a connection cap and a timeout on the request headers."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class EdgeProtocol(H11Protocol):  # type: ignore[misc]
+    class EdgeProtocol(H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             if len(self.connections) > config.max_connections:

@@ -35,24 +35,21 @@ class InstallationClients:
     """Installation tokens (cached until shortly before they expire) and a client per job."""
 
     def __init__(self, config: AppConfig, *, clock: Callable[[], float] = time.time) -> None:
-        from github import Auth
-
         self.config = config
         self.clock = clock
-        self.app_auth = Auth.AppAuth(config.app_id, config.private_key)
         self._tokens: dict[int, tuple[str, float]] = {}
         self._installations: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
     def integration(self) -> GithubIntegration:
         """A new client acting as the App itself (JWT), for the /app endpoints."""
-        from github import GithubIntegration
+        from github import Auth, GithubIntegration
 
         from automation.github import make_retry
 
         pacing = self.config.pacing
         return GithubIntegration(
-            auth=self.app_auth,
+            auth=Auth.AppAuth(self.config.app_id, self.config.private_key),
             base_url=self.config.api_url,
             per_page=100,
             retry=make_retry(pacing=pacing),
