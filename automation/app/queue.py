@@ -245,13 +245,13 @@ class DeliveryQueue:
                 return
             key = subject_key(event)
             if not self._claim(f"lock:{key}"):
-                self.journal.delete_data(f"claim:{delivery_id}")
+                self._release(f"claim:{delivery_id}")
                 # Not a failure: the subject is busy; come back shortly.
                 raise RetryTask(delay=0.2 + (hash(delivery_id) % 5) / 10)
             try:
                 self._process(delivery_id, event, record, key)
             finally:
-                self.journal.delete_data(f"lock:{key}")
+                self._release(f"lock:{key}")
 
     def _process(self, delivery_id: str, event: Event, record: dict[str, Any], key: str) -> None:
         from huey.exceptions import RetryTask
@@ -301,13 +301,29 @@ class DeliveryQueue:
                 "processed in %.3fs", self.clock() - started, extra={"status": "processed"}
             )
 
+    def _owns(self, key: str) -> bool:
+        held = self.journal.peek_data(key)
+        return isinstance(held, bytes | memoryview) and bytes(held).startswith(
+            self.worker_id.encode() + b" "
+        )
+
+    def _release(self, key: str) -> None:
+        """Drop a claim or lock if it is still ours (a stalled worker's was taken over)."""
+        if self._owns(key):
+            self.journal.delete_data(key)
+
     def _retry(self, delivery_id: str, record: dict[str, Any], *, count: bool) -> None:
+        if not self._owns(f"claim:{delivery_id}"):
+            return  # taken over while this worker stalled: the new owner carries on
         if count:
             self.journal.put_data(f"job:{delivery_id}", json.dumps(record).encode())
         self.metrics.retried.inc()
         self.journal.delete_data(f"claim:{delivery_id}")
 
     def _finish(self, delivery_id: str, key: str | None, *, failed: str | None = None) -> None:
+        if key is not None and not self._owns(f"claim:{delivery_id}"):
+            log.warning("finished after its claim was taken over; the new owner counts it")
+            return
         # The job record goes first: from here on the delivery counts as done.
         self.journal.delete_data(f"job:{delivery_id}")
         self.journal.delete_data(f"claim:{delivery_id}")
