@@ -10,7 +10,8 @@ would lose it; the journal closes that gap:
 - `claim:<id>`  the worker running it (put-if-empty, so a copy of the task runs only once).
 - `lock:<key>`  the subject (issue or PR) being processed: one at a time across all workers.
 - `worker:<w>`  a heartbeat. A claim or lock of a worker whose heartbeat stopped is stale.
-- dedup         `seen:<id>`, in its own namespace, put-if-empty at intake.
+- `seen:<id>`   in a namespace of its own: processed (kept for the dedup window). With the
+                job record (put-if-empty) it makes the dedup shared by every machine.
 
 Every worker sweeps the journal on start and then every heartbeat: a job whose claim is
 stale, or that is unclaimed and in neither the queue nor the schedule twice in a row, is
@@ -159,17 +160,21 @@ class DeliveryQueue:
 
     def submit(self, delivery_id: str, name: str, body: bytes) -> str:
         """Store the delivery durably and queue it: 'accepted' or 'duplicate'."""
-        now = self.clock()
-        if not self.seen.put_if_empty(f"seen:{delivery_id}", str(now).encode()):
+        if self.seen.has_data_for_key(f"seen:{delivery_id}"):
             self.metrics.duplicates.inc()
-            return "duplicate"
+            return "duplicate"  # processed already
+        now = self.clock()
+        record = {"name": name, "body": body.decode("utf-8"), "received": now, "attempt": 0}
+        # The job record is the delivery's one durable write and its dedup while unfinished:
+        # a crash after it and before the queue write leaves a job that recovery queues.
+        if not self.journal.put_if_empty(f"job:{delivery_id}", json.dumps(record).encode()):
+            self.metrics.duplicates.inc()
+            return "duplicate"  # accepted, not finished yet
         try:
-            record = {"name": name, "body": body.decode("utf-8"), "received": now, "attempt": 0}
-            self.journal.put_data(f"job:{delivery_id}", json.dumps(record).encode())
             self.huey.enqueue(self.task.s(delivery_id))
         except Exception:
-            # Not stored: forget the id, so that GitHub's redelivery is not taken for a dup.
-            self.seen.delete_data(f"seen:{delivery_id}")
+            # Not queued: drop the record, so that GitHub's redelivery is accepted anew.
+            self.journal.delete_data(f"job:{delivery_id}")
             raise
         self.metrics.accepted.inc()
         return "accepted"
@@ -324,12 +329,14 @@ class DeliveryQueue:
         if key is not None and not self._owns(f"claim:{delivery_id}"):
             log.warning("finished after its claim was taken over; the new owner counts it")
             return
-        # The job record goes first: from here on the delivery counts as done.
+        if failed is None:
+            # Seen first, then the job goes: a redelivery in between is a duplicate either way.
+            self.seen.put_data(f"seen:{delivery_id}", str(self.clock()).encode())
+        # From here on the delivery counts as done. A failed one is not marked seen: its
+        # redelivery (from the App settings or the sweep) is processed, not dropped.
         self.journal.delete_data(f"job:{delivery_id}")
         self.journal.delete_data(f"claim:{delivery_id}")
         if failed is not None:
-            # A redelivery (from the App settings or the sweep) must be processed, not dropped.
-            self.seen.delete_data(f"seen:{delivery_id}")
             self.metrics.failed.inc()
             log.error("processing failed: %s", failed, extra={"status": "failed"})
         else:
@@ -418,8 +425,11 @@ class DeliveryQueue:
         self.metrics.age.set(max((now - r for r in received), default=0))
 
     def has_seen(self, delivery_id: str) -> bool:
-        """Whether a delivery was accepted (and not failed for good) within the dedup window."""
-        return bool(self.seen.has_data_for_key(f"seen:{delivery_id}"))
+        """Whether a delivery is accepted and unfinished, or processed (in the dedup window)."""
+        return bool(
+            self.journal.has_data_for_key(f"job:{delivery_id}")
+            or self.seen.has_data_for_key(f"seen:{delivery_id}")
+        )
 
     def ready(self) -> bool:
         """Whether the backend answers and the workers run."""
