@@ -216,6 +216,7 @@ def serve(args: argparse.Namespace) -> int:
         queue_path=args.queue,
         workers=args.workers,
         heartbeat=1.0,
+        queue_fsync=not args.no_fsync,
         redeliver_interval=0,
         pacing=False,
     )
@@ -358,6 +359,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--queue", default="")
     parser.add_argument("--state", default="")
+    parser.add_argument("--no-fsync", action="store_true", help="SQLite commits without fsync")
     args = parser.parse_args()
     if args.mode == "serve":
         return serve(args)
@@ -369,7 +371,8 @@ def main() -> int:
     _state(state).close()
     deliveries = _deliveries(args.deliveries)
     port = _free_port()
-    server_args = ("--queue", queue, "--state", state, "--workers", str(args.workers))
+    server_args: tuple[str, ...] = ("--queue", queue, "--state", state)
+    server_args += ("--workers", str(args.workers), *(("--no-fsync",) if args.no_fsync else ()))
     holder: dict[str, Any] = {"process": _start("serve", port, *server_args)}
     accepted: list[str] = []
     answers: dict[int, int] = {}

@@ -21,6 +21,8 @@ class AppConfig:
     queue_path: str = "dataface-ops-queue.db"
     redis_url: str | None = field(default=None, repr=False)
     queue_name: str = "dataface-ops"
+    # fsync each SQLite commit: a 202 then survives power loss, not only a killed process.
+    queue_fsync: bool = True
     workers: int = 4
     # Retries of a failed delivery: 1 s, 2 s, 4 s ... capped; a rate limit waits for its reset.
     max_attempts: int = 8

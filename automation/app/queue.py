@@ -71,8 +71,11 @@ def make_huey(config: AppConfig, name: str | None = None) -> Any:
     name = name or config.queue_name
     if config.redis_url:
         return RedisHuey(name, url=config.redis_url, results=False, utc=True)
-    # fsync=True: the 202 is sent only after the delivery is on disk (WAL, synchronous=FULL).
-    return SqliteHuey(name, filename=config.queue_path, results=False, utc=True, fsync=True)
+    # fsync: the 202 is sent only after the delivery is on disk (WAL, synchronous=FULL);
+    # without it a commit is in the OS's hands, which a killed process does not lose.
+    return SqliteHuey(
+        name, filename=config.queue_path, results=False, utc=True, fsync=config.queue_fsync
+    )
 
 
 class Metrics:
