@@ -50,7 +50,9 @@ def sign(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
-def _log(level: int, message: str, *args: object, delivery: str | None = None, **fields: Any) -> None:
+def _log(
+    level: int, message: str, *args: object, delivery: str | None = None, **fields: Any
+) -> None:
     """Log one line carrying the delivery's fields (as context and as record attributes)."""
     with log_context(delivery=delivery, repo=fields.get("repo")):
         log.log(level, message, *args, extra={"delivery": delivery, **fields})

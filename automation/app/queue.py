@@ -100,7 +100,9 @@ class Metrics:
             f"{prefix}_failed", "Deliveries failed for good", registry=self.registry
         )
         self.retried = Counter(
-            f"{prefix}_retried", "Retries scheduled (errors and rate limits)", registry=self.registry
+            f"{prefix}_retried",
+            "Retries scheduled (errors and rate limits)",
+            registry=self.registry,
         )
         self.recovered = Counter(
             f"{prefix}_recovered",
@@ -305,9 +307,7 @@ class DeliveryQueue:
                 )
                 raise RetryTask(delay=delay) from None
             self._finish(delivery_id, key)
-            log.info(
-                "processed in %.3fs", self.clock() - started, extra={"status": "processed"}
-            )
+            log.info("processed in %.3fs", self.clock() - started, extra={"status": "processed"})
 
     def _owns(self, key: str) -> bool:
         held = self.journal.peek_data(key)

@@ -61,9 +61,7 @@ def failed_since(requester: Any, since: float, *, max_pages: int = 1000) -> dict
     return found
 
 
-def redeliver_failed(
-    requester: Any, since: float, accepted: Callable[[str], bool]
-) -> set[str]:
+def redeliver_failed(requester: Any, since: float, accepted: Callable[[str], bool]) -> set[str]:
     """Request a new attempt of each failed delivery the app has not accepted since."""
     requested: set[str] = set()
     for guid, number in sorted(failed_since(requester, since).items()):
