@@ -322,6 +322,26 @@ def test_case4_a_client_that_never_finishes_its_headers_is_cut_off(
         sock.close()
 
 
+def test_case4_a_kept_alive_connection_must_send_its_next_headers_in_time(
+    private_key: str, tmp_path: Path
+) -> None:
+    body, headers = h.delivery("issues.opened")
+    with h.running(private_key, tmp_path, processor=Recorder(), header_timeout=0.5) as app:
+        sock = _connect(app.port)
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(
+            b"POST /webhook HTTP/1.1\r\nHost: x\r\n"
+            + f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
+            + body
+        )
+        answer = _answer_within(sock, 3)
+        assert answer is not None and answer.startswith(b"HTTP/1.1 202")
+        time.sleep(0.2)
+        sock.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\n")  # and no more
+        assert _closed_within(sock, 3) is not None
+        sock.close()
+
+
 def test_case4_a_body_that_stalls_gets_408(private_key: str, tmp_path: Path) -> None:
     body, headers = h.delivery("issues.opened")
     with h.running(private_key, tmp_path, processor=Recorder(), body_timeout=0.5) as app:

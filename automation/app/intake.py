@@ -236,12 +236,28 @@ def edge_protocol(config: AppConfig) -> type[Any]:
                 # Beyond the cap: closed at once, so slow clients cannot use up descriptors.
                 transport.close()
                 return
-            self._header_timer = self.loop.call_later(config.header_timeout, self._headers_late)
+            self._arm_header_timer()
 
-        def _headers_late(self) -> None:
-            # No complete request headers in time (uvicorn itself would wait forever).
-            if not getattr(self, "scope", None) and not self.transport.is_closing():
-                self.transport.close()
+        def _arm_header_timer(self) -> None:
+            # uvicorn itself waits for request headers forever. The timer is armed at the
+            # connection and after each response (keep-alive), and fires unless a new request
+            # came in since.
+            armed = self.cycle
+            timer = getattr(self, "_header_timer", None)
+            if timer is not None:
+                timer.cancel()
+
+            def late() -> None:
+                idle = armed is None or armed.response_complete
+                if self.cycle is armed and idle and not self.transport.is_closing():
+                    self.transport.close()
+
+            self._header_timer = self.loop.call_later(config.header_timeout, late)
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_header_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
             timer = getattr(self, "_header_timer", None)

@@ -145,6 +145,8 @@ class DeliveryQueue:
         # The journal and the dedup set live beside the queue, in namespaces of their own.
         self.journal = make_huey(config, f"{config.queue_name}-journal").storage
         self.seen = make_huey(config, f"{config.queue_name}-seen").storage
+        # Bodies apart: the journal is read whole at each heartbeat and must stay small.
+        self.payloads = make_huey(config, f"{config.queue_name}-payloads").storage
         self.worker_id = uuid.uuid4().hex[:16]
         self.task = self.huey.task(name="process_delivery", context=True)(self._run)
 
@@ -169,9 +171,11 @@ class DeliveryQueue:
             self.metrics.duplicates.inc()
             return "duplicate"  # processed already
         now = self.clock()
-        record = {"name": name, "body": body.decode("utf-8"), "received": now, "attempt": 0}
-        # The job record is the delivery's one durable write and its dedup while unfinished:
-        # a crash after it and before the queue write leaves a job that recovery queues.
+        record = {"name": name, "received": now, "attempt": 0}
+        # The body first (a duplicate rewrites the same bytes), then the job record: the
+        # delivery's durable mark and its dedup while unfinished. A crash after it and before
+        # the queue write leaves a job that recovery queues.
+        self.payloads.put_data(f"body:{delivery_id}", body)
         if not self.journal.put_if_empty(f"job:{delivery_id}", json.dumps(record).encode()):
             self.metrics.duplicates.inc()
             return "duplicate"  # accepted, not finished yet
@@ -248,8 +252,11 @@ class DeliveryQueue:
             if not self._claim(f"claim:{delivery_id}"):
                 return  # another live worker runs it
             record = json.loads(bytes(raw))
+            body = self.payloads.peek_data(f"body:{delivery_id}")
             try:
-                event = event_from_json(record["name"], record["body"], delivery_id=delivery_id)
+                if not isinstance(body, bytes | memoryview):
+                    raise EventError("no stored body")
+                event = event_from_json(record["name"], bytes(body), delivery_id=delivery_id)
             except EventError as exc:
                 self._finish(delivery_id, None, failed=f"stored payload unreadable: {exc}")
                 return
@@ -339,6 +346,7 @@ class DeliveryQueue:
         # redelivery (from the App settings or the sweep) is processed, not dropped.
         self.journal.delete_data(f"job:{delivery_id}")
         self.journal.delete_data(f"claim:{delivery_id}")
+        self.payloads.delete_data(f"body:{delivery_id}")
         if failed is not None:
             self.metrics.failed.inc()
             log.error("processing failed: %s", failed, extra={"status": "failed"})

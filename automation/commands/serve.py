@@ -36,8 +36,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None) -> AppConfig:
     """Build the app's configuration from DATAFACE_OPS_* variables and the flags."""
-    from automation.cli import UsageError
     from automation.app.config import AppConfig
+    from automation.cli import UsageError
     from automation.settings import settings_from_env
 
     env = dict(os.environ) if env is None else env
