@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--name", default="dataface-ops")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hold", type=float, default=0.05)
-    parser.add_argument("--heartbeat", type=float, default=0.3)
+    parser.add_argument("--heartbeat", type=float, default=1.0)
     parser.add_argument("--shutdown-timeout", type=float, default=5)
     args = parser.parse_args()
 

@@ -38,7 +38,7 @@ def config(private_key: str, tmp_path: Path, **overrides: Any) -> webhook.AppCon
         "queue_name": f"t{uuid.uuid4().hex[:12]}" if REDIS_URL else "dataface-ops",
         "redeliver_interval": 0,  # tests call sweep() themselves
         "retry_delay": 0.2,
-        "heartbeat": 0.3,
+        "heartbeat": 1.0,
         "shutdown_timeout": 5,
         "pacing": False,
     }

@@ -144,7 +144,7 @@ def test_two_machines_on_one_redis_share_dedup_keep_subject_order_and_recover_ea
 ) -> None:
     log = tmp_path / "processed.log"
     args = ["--redis", redis_url, "--name", f"t{uuid.uuid4().hex[:12]}", "--workers", "3"]
-    args += ["--hold", "0.03", "--heartbeat", "0.3"]
+    args += ["--hold", "0.03"]
     one, two = h.Child(log, *args), h.Child(log, *args)
     try:
         deliveries = _deliveries(90, subjects=4)
