@@ -569,6 +569,27 @@ def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
     )
 
 
+def test_serve_with_a_redis_that_does_not_answer_says_so_in_one_line(
+    private_key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation import cli
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", private_key)
+    url = f"redis://:hunter2@127.0.0.1:{port}/0"
+    assert cli.main(["serve", "--redis-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: cannot reach the queue's Redis/Valkey server at 127.0.0.1: ConnectionError"
+    ]
+    assert "hunter2" not in err
+
+
 def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:
     import argparse
 

@@ -111,6 +111,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from automation.app.service import build_service
 
     config = config_from_env(args)
+    if config.redis_url:
+        _check_redis(config.redis_url)
     configure_json_logging()
     if config.bot_login is None:
         import requests
@@ -130,3 +132,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # was accepted and not finished stays in the queue for the next start.
     uvicorn.Server(server_config(config, app, host=args.host, port=args.port)).run()
     return 0
+
+
+def _check_redis(url: str) -> None:
+    """One line, not a traceback at startup, when the shared queue's server does not answer."""
+    from urllib.parse import urlsplit
+
+    import redis
+
+    from automation.cli import UsageError
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        where = urlsplit(url).hostname or url.split("://", 1)[0]  # never the password
+        raise UsageError(
+            f"cannot reach the queue's Redis/Valkey server at {where}: {type(exc).__name__}"
+        ) from None
