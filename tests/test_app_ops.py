@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("huey")
 
 from automation.app.logs import JsonFormatter
-from automation.app.queue import Delivery
+from automation.app.queue import Delivery, delete_if
 from automation.logs import ContextFilter
 from tests import app_harness as h
 from tests.github_api import checker
@@ -193,3 +193,19 @@ def test_the_sweep_reads_back_to_the_previous_sweep_and_skips_what_was_accepted(
     # The five new ones, and the old one inside the minute of overlap (asked for in the
     # first sweep, and not redelivered yet).
     assert second == {str(uuid.UUID(int=n)) for n in (1000, 1001, 1002, 1003, 1004, 1)}
+
+
+@pytest.mark.usefixtures("backend")
+def test_a_lock_is_deleted_only_while_it_holds_the_value_that_was_seen(
+    private_key: str, tmp_path: Path
+) -> None:
+    from automation.app.queue import make_huey
+
+    # A dead worker's lock seen by two workers: the second must not delete the lock the
+    # first took over meanwhile (else two deliveries of one subject would run at once).
+    storage = make_huey(h.config(private_key, tmp_path), "locks").storage
+    storage.put_data("lock:o/r#1", b"dead 1.0")
+    assert delete_if(storage, "lock:o/r#1", b"dead 1.0")
+    assert storage.put_if_empty("lock:o/r#1", b"alive 2.0")
+    assert not delete_if(storage, "lock:o/r#1", b"dead 1.0")
+    assert bytes(storage.peek_data("lock:o/r#1")) == b"alive 2.0"

@@ -63,6 +63,33 @@ class RateLimited(Exception):
 
 Processor = Callable[[Delivery], None]
 
+_DELETE_IF_LUA = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
+def delete_if(storage: Any, key: str, value: bytes) -> bool:
+    """Delete the key only if it still holds `value` (atomic on SQLite and Redis/Valkey).
+
+    Taking over a dead worker's lock must not delete the lock a live worker took meanwhile.
+    """
+    from huey.storage import RedisStorage, SqliteStorage
+
+    if isinstance(storage, RedisStorage):
+        script = storage.conn.register_script(_DELETE_IF_LUA)
+        return bool(script(keys=[storage.result_key], args=[key, value]))
+    if isinstance(storage, SqliteStorage):
+        with storage.db(commit=True) as cursor:
+            cursor.execute(
+                "delete from kv where queue = ? and key = ? and value = ?",
+                (storage.name, key, value),
+            )
+            return bool(cursor.rowcount == 1)
+    raise TypeError(f"no atomic delete for {type(storage).__name__}")
+
 
 def make_huey(config: AppConfig, name: str | None = None) -> Any:
     """A huey instance on Redis/Valkey when a URL is given, else on the SQLite file."""
@@ -324,8 +351,11 @@ class DeliveryQueue:
 
     def _release(self, key: str) -> None:
         """Drop a claim or lock if it is still ours (a stalled worker's was taken over)."""
-        if self._owns(key):
-            self.journal.delete_data(key)
+        held = self.journal.peek_data(key)
+        if isinstance(held, bytes | memoryview) and bytes(held).startswith(
+            self.worker_id.encode() + b" "
+        ):
+            delete_if(self.journal, key, bytes(held))
 
     def _retry(self, delivery_id: str, record: dict[str, Any], *, count: bool) -> None:
         if not self._owns(f"claim:{delivery_id}"):
@@ -333,7 +363,7 @@ class DeliveryQueue:
         if count:
             self.journal.put_data(f"job:{delivery_id}", json.dumps(record).encode())
         self.metrics.retried.inc()
-        self.journal.delete_data(f"claim:{delivery_id}")
+        self._release(f"claim:{delivery_id}")
 
     def _finish(self, delivery_id: str, key: str | None, *, failed: str | None = None) -> None:
         if key is not None and not self._owns(f"claim:{delivery_id}"):
@@ -345,7 +375,7 @@ class DeliveryQueue:
         # From here on the delivery counts as done. A failed one is not marked seen: its
         # redelivery (from the App settings or the sweep) is processed, not dropped.
         self.journal.delete_data(f"job:{delivery_id}")
-        self.journal.delete_data(f"claim:{delivery_id}")
+        self._release(f"claim:{delivery_id}")
         self.payloads.delete_data(f"body:{delivery_id}")
         if failed is not None:
             self.metrics.failed.inc()
@@ -365,8 +395,8 @@ class DeliveryQueue:
             owner = bytes(held).decode().split(" ", 1)[0]
             if owner == self.worker_id or self._alive(owner):
                 return False
-            log.warning("taking over %s from dead worker %s", key, owner)
-            self.journal.delete_data(key)
+            if delete_if(self.journal, key, bytes(held)):
+                log.warning("taking over %s from dead worker %s", key, owner)
         return False
 
     def _alive(self, worker: str, workers: dict[str, float] | None = None) -> bool:
@@ -394,7 +424,7 @@ class DeliveryQueue:
             elif kind in ("claim", "lock"):
                 owner = bytes(v).decode().split(" ", 1)[0]
                 if owner != self.worker_id and not self._alive(owner, workers):
-                    self.journal.delete_data(k)  # stale: its worker is gone
+                    delete_if(self.journal, k, bytes(v))  # stale: its worker is gone
                 elif kind == "claim":
                     claims[rest] = owner
         waiting = {t.args[0] for t in (*self.huey.pending(), *self.huey.scheduled()) if t.args}
