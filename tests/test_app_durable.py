@@ -6,6 +6,7 @@ default and on a real Redis server (started by .ci/run in CI).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -180,3 +181,60 @@ def test_two_machines_on_one_redis_share_dedup_keep_subject_order_and_recover_ea
         for child in (one, two):
             if child.process.poll() is None:
                 child.terminate()
+
+
+def test_dataface_ops_serve_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    (tmp_path / "app.pem").write_bytes(key)
+    port = h.free_port()
+    env = dict(os.environ) | {
+        "DATAFACE_OPS_WEBHOOK_SECRET": h.SECRET,
+        "DATAFACE_OPS_APP_ID": "4242",
+        "DATAFACE_OPS_APP_PRIVATE_KEY_FILE": str(tmp_path / "app.pem"),
+        "DATAFACE_OPS_BOT_LOGIN": "dataface-ops[bot]",  # no GET /app at start
+        "DATAFACE_OPS_QUEUE": str(tmp_path / "queue.db"),
+    }
+    env.pop("DATAFACE_OPS_APP_PRIVATE_KEY", None)
+    env.pop("DATAFACE_OPS_REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "automation.cli", "serve", "--port", str(port)],
+        cwd=h.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+
+        def ready() -> bool:
+            assert process.poll() is None, process.communicate()[1].decode()[-2000:]
+            try:
+                return h.get(port, "/readyz")[0] == 200
+            except OSError:
+                return False
+
+        h.wait(ready, timeout=30)
+        assert h.post(port, *h.delivery("ping")) == (200, {"ok": "pong"})
+        assert h.get(port, "/metrics")[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    # uvicorn shuts down gracefully, then lets SIGTERM end the process as it would have.
+    assert process.returncode in (0, -signal.SIGTERM)
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    assert "Application shutdown complete." in [line["msg"] for line in lines]
+    assert {"msg": "ping", "status": 200} in [
+        {k: line.get(k) for k in ("msg", "status")} for line in lines
+    ]
+    assert (tmp_path / "queue.db").exists()
