@@ -535,3 +535,19 @@ def test_case6_a_repository_outside_the_installation_is_not_acted_on(
         f"https://api.github.com/repos/{h.REPO}/installation"
     ]
     assert app.counts() == {"processed": 0, "failed": 1}
+
+
+def test_case6_a_repository_the_app_is_not_installed_on_fails_at_once(
+    private_key: str, github: Any, tmp_path: Path
+) -> None:
+    github.get(
+        f"https://api.github.com/repos/{h.REPO}/installation",
+        status=404,
+        json={"message": "Not Found", "documentation_url": "https://docs.github.com/rest"},
+    )
+    with h.running(private_key, tmp_path) as app:
+        assert h.post(app.port, *h.delivery("issues.opened"))[0] == 202
+        h.wait(lambda: sum(app.counts().values()) == 1)
+        time.sleep(0.5)
+    assert app.counts() == {"processed": 0, "failed": 1}
+    assert len(github.calls) == 1  # not retried: no installation, nothing to retry for

@@ -187,7 +187,7 @@ def engine_processor(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Processor:
     """Process a delivery like `dataface-ops run`: route, read policies, collect, plan, apply."""
-    from github import RateLimitExceededException
+    from github import RateLimitExceededException, UnknownObjectException
 
     from automation import engine
     from automation.policy.loader import PolicyError
@@ -207,7 +207,10 @@ def engine_processor(
         if isinstance(repository, Mapping) and repository.get("default_branch"):
             branch = str(repository["default_branch"])
         try:
-            owner = clients.installation_of(event.repo)
+            try:
+                owner = clients.installation_of(event.repo)
+            except UnknownObjectException:
+                raise Permanent(f"the App is not installed on {event.repo}") from None
             if owner != installation_id:
                 raise Permanent(
                     f"{event.repo} belongs to installation {owner}, not to the payload's "
