@@ -3,6 +3,7 @@
 Run on demand (not a test):
 
     python benchmarks/bench_webhook.py [--deliveries 500] [--clients 32] [--kill-at 250]
+                                       [--no-fsync] [--redis redis://127.0.0.1:6379/0]
 
 1. The real app (uvicorn, the huey queue on SQLite, 4 workers, the engine processor) runs in a
    process of its own against a mocked GitHub (the test suite's OpenAPI-checked mock, with
@@ -214,6 +215,8 @@ def serve(args: argparse.Namespace) -> int:
         private_key=_private_key(),
         bot_login="dataface-ops[bot]",
         queue_path=args.queue,
+        redis_url=args.redis or None,
+        queue_name=args.name,
         workers=args.workers,
         heartbeat=1.0,
         queue_fsync=not args.no_fsync,
@@ -360,6 +363,8 @@ def main() -> int:
     parser.add_argument("--queue", default="")
     parser.add_argument("--state", default="")
     parser.add_argument("--no-fsync", action="store_true", help="SQLite commits without fsync")
+    parser.add_argument("--redis", default="", help="queue on this Redis/Valkey server instead")
+    parser.add_argument("--name", default=f"bench{uuid.uuid4().hex[:8]}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "serve":
         return serve(args)
@@ -373,6 +378,7 @@ def main() -> int:
     port = _free_port()
     server_args: tuple[str, ...] = ("--queue", queue, "--state", state)
     server_args += ("--workers", str(args.workers), *(("--no-fsync",) if args.no_fsync else ()))
+    server_args += ("--redis", args.redis, "--name", args.name) if args.redis else ()
     holder: dict[str, Any] = {"process": _start("serve", port, *server_args)}
     accepted: list[str] = []
     answers: dict[int, int] = {}
@@ -423,6 +429,7 @@ def main() -> int:
     minimal.send_signal(signal.SIGTERM)
     minimal.wait(30)
 
+    backend = "Redis" if args.redis else "SQLite"
     missing = set(accepted) - set(comments)
     duplicates = {k: n for k, n in comments.items() if n > 1}
     downtime = killed_at[1] - killed_at[0] if len(killed_at) == 2 else 0.0
@@ -441,7 +448,7 @@ def main() -> int:
         f"comment POSTs: {comment_posts}"
     )
     for name, lat, took in (
-        ("dataface-ops serve (SQLite queue, SIGKILL + restart)", latencies, wall),
+        (f"dataface-ops serve ({backend} queue, SIGKILL + restart)", latencies, wall),
         ("minimal app (signature check only)", base_latencies, base_wall),
     ):
         print(
