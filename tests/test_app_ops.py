@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from responses.matchers import query_param_matcher
 
 pytest.importorskip("huey")
 
@@ -209,3 +210,19 @@ def test_a_lock_is_deleted_only_while_it_holds_the_value_that_was_seen(
     assert storage.put_if_empty("lock:o/r#1", b"alive 2.0")
     assert not delete_if(storage, "lock:o/r#1", b"dead 1.0")
     assert bytes(storage.peek_data("lock:o/r#1")) == b"alive 2.0"
+
+
+def test_one_sweep_at_a_time_across_machines(private_key: str, github: Any, tmp_path: Path) -> None:
+    from automation.app.service import build_service
+
+    service = build_service(h.config(private_key, tmp_path), processor=lambda d: None)
+    now = time.time()
+    # Another machine took the lease a minute ago (the interval is 5 minutes): no request.
+    service.queue.journal.put_data("sweep:lease", f"other {now - 60}".encode())
+    assert service.sweep(now=now) == set()
+    assert len(github.calls) == 0
+    # Its lease is stale after two intervals (the machine died mid-sweep): taken over.
+    github.get("https://api.github.com/app/hook/deliveries?per_page=100&status=failure", json=[])
+    assert service.sweep(now=now + 600) == set()
+    assert [c.request.method for c in github.calls] == ["GET"]
+    assert not service.queue.journal.has_data_for_key("sweep:lease")

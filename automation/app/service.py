@@ -58,15 +58,17 @@ class WebhookService:
         lease = f"{self.queue.worker_id} {now}".encode()
         if not journal.put_if_empty("sweep:lease", lease):
             held = journal.peek_data("sweep:lease")
-            taken = float(bytes(held).split(b" ", 1)[1]) if isinstance(held, bytes) else 0.0
+            present = isinstance(held, bytes | memoryview)
+            taken = float(bytes(held).split(b" ", 1)[1]) if present else 0.0
             if now - taken < self.config.redeliver_interval * 2:
                 return set()  # another worker sweeps
             journal.put_data("sweep:lease", lease)
         try:
             last = journal.peek_data("sweep:last")
             window_start = now - self.config.redeliver_window
-            since = max(float(bytes(last)), window_start) if isinstance(last, bytes) else 0.0
-            since = since or window_start
+            since = window_start
+            if isinstance(last, bytes | memoryview):
+                since = max(float(bytes(last)), window_start)
             requester = self.clients.integration().requester
             requested = redeliver_failed(requester, since, self.queue.has_seen)
             # A minute of overlap: a delivery failing while this sweep ran is found next time.
