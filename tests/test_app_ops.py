@@ -222,7 +222,11 @@ def test_one_sweep_at_a_time_across_machines(private_key: str, github: Any, tmp_
     assert service.sweep(now=now) == set()
     assert len(github.calls) == 0
     # Its lease is stale after two intervals (the machine died mid-sweep): taken over.
-    github.get("https://api.github.com/app/hook/deliveries?per_page=100&status=failure", json=[])
+    github.get(
+        "https://api.github.com/app/hook/deliveries",
+        json=[],
+        match=[query_param_matcher({"per_page": "100", "status": "failure"})],
+    )
     assert service.sweep(now=now + 600) == set()
     assert [c.request.method for c in github.calls] == ["GET"]
     assert not service.queue.journal.has_data_for_key("sweep:lease")
