@@ -215,7 +215,8 @@ def test_a_lock_is_deleted_only_while_it_holds_the_value_that_was_seen(
 def test_one_sweep_at_a_time_across_machines(private_key: str, github: Any, tmp_path: Path) -> None:
     from automation.app.service import build_service
 
-    service = build_service(h.config(private_key, tmp_path), processor=lambda d: None)
+    config = h.config(private_key, tmp_path, redeliver_interval=300)
+    service = build_service(config, processor=lambda d: None)
     now = time.time()
     # Another machine took the lease a minute ago (the interval is 5 minutes): no request.
     service.queue.journal.put_data("sweep:lease", f"other {now - 60}".encode())
