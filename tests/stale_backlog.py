@@ -229,12 +229,6 @@ class Backlog:
 
     # --- GraphQL: the same model, as GitHub's schema shows it -------------------------------
 
-    def actor_node(self, login: str) -> dict[str, Any]:
-        return actor_node(login)
-
-    def timeline_node(self, entry: dict[str, Any]) -> dict[str, Any] | None:
-        return timeline_node(entry)
-
     def _graphql(self, query: str, variables: Any) -> Any:
         if self.graphql_limit is not None and self.graphql_used >= self.graphql_limit:
             self.refused += 1
@@ -248,20 +242,12 @@ class Backlog:
                 raise NotFound(
                     f"Could not resolve to an issue or pull request with the number of {number}."
                 )
-            nodes = [n for n in map(self.timeline_node, found.timeline) if n is not None]
-
-            def timeline(info: Any, **args: Any) -> dict[str, Any]:
-                wanted = set(args.get("itemTypes") or ())
-                kept = [n for n in nodes if not wanted or _enum(n["__typename"]) in wanted]
-                last = args.get("last")
-                shown = kept[-last:] if last else kept
-                return {"pageInfo": {"hasPreviousPage": len(shown) < len(kept)}, "nodes": shown}
-
+            nodes = [n for n in map(timeline_node, found.timeline) if n is not None]
             return {
                 "__typename": "PullRequest" if found.pull else "Issue",
                 "number": number,
                 "locked": found.locked,
-                "timelineItems": timeline,
+                "timelineItems": timeline_connection(nodes),
             }
 
         def repository(info: Any, **args: Any) -> dict[str, Any]:

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import base64
-import contextlib
-import http.client
 import json
 import logging
-import re
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +21,17 @@ uvicorn = pytest.importorskip("uvicorn")
 from automation import features as registry  # noqa: E402
 from automation.actions import Plan, UpsertComment  # noqa: E402
 from automation.entrypoints import webhook  # noqa: E402
-from automation.entrypoints.webhook import (  # noqa: E402
-    AppConfig,
-    Delivery,
-    WebhookService,
-    create_app,
-    sign,
-)
+from automation.entrypoints.webhook import AppConfig, Delivery, sign  # noqa: E402
 from automation.logs import ContextFilter  # noqa: E402
 from automation.markers import marker  # noqa: E402
 from automation.snapshot.models import Snapshot  # noqa: E402
+from tests import app_harness as h  # noqa: E402
 from tests.github_api import checker  # noqa: E402
 from tests.github_api.webhooks import webhook_payload  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "whsec-test-6f1c2b9a"
-REPO = "Codertocat/Hello-World"
+SECRET = h.SECRET
+REPO = h.REPO
 
 
 @pytest.fixture(scope="session")
@@ -57,19 +47,8 @@ def private_key() -> str:
     ).decode()
 
 
-def _config(private_key: str, **overrides: Any) -> AppConfig:
-    values: dict[str, Any] = {
-        "webhook_secret": SECRET,
-        "app_id": "4242",
-        "private_key": private_key,
-        "bot_login": "dataface-ops[bot]",
-        "workers": 2,
-        "queue_size": 50,
-        "redeliver_interval": 0,  # tests call redeliver_pending() themselves
-        "pacing": False,
-    }
-    values.update(overrides)
-    return AppConfig(**values)
+def _config(private_key: str, tmp_path: Path, **overrides: Any) -> AppConfig:
+    return h.config(private_key, tmp_path, **overrides)
 
 
 class Recorder:
@@ -89,74 +68,10 @@ class Recorder:
             self.keys.append(delivery.event.key)
 
 
-@contextlib.contextmanager
-def serving(service: WebhookService) -> Iterator[int]:
-    """Run the app on uvicorn in a thread, on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(service), log_config=None, access_log=False, lifespan="on", backlog=512
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-
-def _post(
-    port: int, body: bytes, headers: dict[str, str], *, chunked: bool = False
-) -> tuple[int, dict[str, Any]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        if chunked:
-            conn.request(
-                "POST", "/webhook", body=iter([body]), headers=headers, encode_chunked=True
-            )
-        else:
-            conn.request("POST", "/webhook", body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, json.loads(data) if data else {}
-    finally:
-        conn.close()
-
-
-def _delivery(
-    name: str = "issues.opened", *, delivery_id: str | None = None, **changes: Any
-) -> tuple[bytes, dict[str, str]]:
-    payload = webhook_payload(name)
-    payload.setdefault(
-        "installation", {"id": 1, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="}
-    )
-    payload.update(changes)
-    body = json.dumps(payload).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "GitHub-Hookshot/abc123",
-        "X-GitHub-Event": name.split(".")[0],
-        "X-GitHub-Delivery": delivery_id or str(uuid.uuid4()),
-        "X-GitHub-Hook-ID": "1",
-        "X-Hub-Signature-256": sign(SECRET.encode(), body),
-    }
-    return body, headers
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+serving = h.running
+_post = h.post
+_delivery = h.delivery
+_wait = h.wait
 
 
 def _webhook_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -167,13 +82,13 @@ def _webhook_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord
 
 
 def test_good_signature_is_acknowledged_before_the_work_and_then_handled(
-    private_key: str, github: Any
+    tmp_path: Path, private_key: str, github: Any
 ) -> None:
     gate = threading.Event()
     recorder = Recorder(gate)
-    service = WebhookService(_config(private_key), recorder)
     body, headers = _delivery("issues.opened")
-    with serving(service) as port:
+    with serving(private_key, tmp_path, processor=recorder) as app:
+        port = app.port
         status, answer = _post(port, body, headers)
         assert (status, answer) == (202, {"ok": "accepted"})
         assert recorder.ids == []  # acknowledged while the work is still held back
@@ -228,6 +143,7 @@ def _not_sha256() -> tuple[bytes, dict[str, str]]:
     ids=["tampered-body", "wrong-secret", "missing-header", "sha1-only", "wrong-scheme"],
 )
 def test_bad_signatures_get_401_one_log_line_and_no_github_request(
+    tmp_path: Path,
     make: Callable[[], tuple[bytes, dict[str, str]]],
     reason: str,
     private_key: str,
@@ -235,9 +151,9 @@ def test_bad_signatures_get_401_one_log_line_and_no_github_request(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     recorder = Recorder()
-    service = WebhookService(_config(private_key), recorder)
     body, headers = make()
-    with caplog.at_level(logging.INFO), serving(service) as port:
+    with caplog.at_level(logging.INFO), serving(private_key, tmp_path, processor=recorder) as app:
+        port = app.port
         status, answer = _post(port, body, headers)
     assert (status, answer) == (401, {"error": reason})
     records = _webhook_records(caplog)
@@ -250,13 +166,16 @@ def test_bad_signatures_get_401_one_log_line_and_no_github_request(
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_oversized_body_gets_413(
-    chunked: bool, private_key: str, github: Any, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, chunked: bool, private_key: str, github: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert webhook.MAX_BODY_BYTES == 25 * 1024 * 1024  # GitHub's cap on payloads
     recorder = Recorder()
-    service = WebhookService(_config(private_key, max_body=4096), recorder)
     body, headers = _delivery("issues.opened", padding="x" * 8192)
-    with caplog.at_level(logging.INFO), serving(service) as port:
+    with (
+        caplog.at_level(logging.INFO),
+        serving(private_key, tmp_path, processor=recorder, max_body=4096) as app,
+    ):
+        port = app.port
         status, _ = _post(port, body, headers, chunked=chunked)
     assert status == 413
     assert [r.status for r in _webhook_records(caplog)] == [413]
@@ -286,6 +205,7 @@ def test_oversized_body_gets_413(
     ],
 )
 def test_malformed_signed_payloads_get_400(
+    tmp_path: Path,
     body: bytes,
     event: str,
     status: int,
@@ -294,13 +214,13 @@ def test_malformed_signed_payloads_get_400(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     recorder = Recorder()
-    service = WebhookService(_config(private_key), recorder)
     headers = {
         "X-GitHub-Event": event,
         "X-GitHub-Delivery": str(uuid.uuid4()),
         "X-Hub-Signature-256": sign(SECRET.encode(), body),
     }
-    with caplog.at_level(logging.INFO), serving(service) as port:
+    with caplog.at_level(logging.INFO), serving(private_key, tmp_path, processor=recorder) as app:
+        port = app.port
         got, _ = _post(port, body, headers)
     assert got == status
     assert [r.status for r in _webhook_records(caplog)] == [status]
@@ -308,11 +228,11 @@ def test_malformed_signed_payloads_get_400(
     assert len(github.calls) == 0
 
 
-def test_ping_own_events_and_redeliveries(private_key: str, github: Any) -> None:
+def test_ping_own_events_and_redeliveries(tmp_path: Path, private_key: str, github: Any) -> None:
     recorder = Recorder()
-    service = WebhookService(_config(private_key), recorder)
     own = webhook_payload("issues.opened")["sender"] | {"login": "dataface-ops[bot]", "type": "Bot"}
-    with serving(service) as port:
+    with serving(private_key, tmp_path, processor=recorder) as app:
+        port, service = app.port, app.service
         assert _post(port, *_delivery("ping")) == (200, {"ok": "pong"})
         assert _post(port, *_delivery("issues.labeled", sender=own)) == (
             202,
@@ -321,20 +241,20 @@ def test_ping_own_events_and_redeliveries(private_key: str, github: Any) -> None
         body, headers = _delivery("issue_comment.created")
         assert _post(port, body, headers) == (202, {"ok": "accepted"})
         assert _post(port, body, headers) == (200, {"ok": "duplicate"})
-        _wait(lambda: service.queue.unfinished_tasks == 0)
+        _wait(lambda: service.health()["processed"] == 1)
         health = json.loads(_get(port, "/healthz"))
     assert recorder.ids == [headers["X-GitHub-Delivery"]]
-    assert health["handled"] == 1 and health["pending_redelivery"] == 0
+    assert (health["accepted"], health["processed"], health["failed"]) == (1, 1, 0)
     assert len(github.calls) == 0
 
 
 def test_events_no_feature_wants_are_answered_at_once_without_work(
-    private_key: str, github: Any
+    tmp_path: Path, private_key: str, github: Any
 ) -> None:
     gate = threading.Event()
     recorder = Recorder(gate)
-    service = WebhookService(_config(private_key, queue_size=1), recorder)
-    with serving(service) as port:
+    with serving(private_key, tmp_path, processor=recorder) as app:
+        port, service = app.port, app.service
         body, headers = _delivery("issues.opened")
         headers["X-GitHub-Event"] = "watch"
         headers["X-Hub-Signature-256"] = sign(SECRET.encode(), body)
@@ -343,167 +263,36 @@ def test_events_no_feature_wants_are_answered_at_once_without_work(
         # A dispatch of any workflow is no reason to sweep everything from the app.
         assert _post(port, *_delivery("workflow_dispatch")) == (200, ignored)
         assert _post(port, *_delivery("issues.opened", action="closed")) == (200, ignored)
-        assert service.queue.qsize() == 0
+        assert service.queue.huey.pending_count() == 0
         gate.set()
     assert recorder.ids == []
     assert len(github.calls) == 0
 
 
-def test_a_failed_delivery_is_processed_again_when_redelivered(private_key: str) -> None:
+def test_a_delivery_failed_for_good_is_processed_again_when_redelivered(
+    private_key: str, tmp_path: Path
+) -> None:
+    from automation.app.queue import Permanent
+
     calls: list[str] = []
 
     def flaky(delivery: Delivery) -> None:
         calls.append(delivery.id)
         if len(calls) == 1:
-            raise RuntimeError("GitHub answered 502")
+            raise Permanent("the policies at this commit are broken")
 
-    service = WebhookService(_config(private_key), flaky)
     body, headers = _delivery("issues.opened")
-    with serving(service) as port:
-        assert _post(port, body, headers) == (202, {"ok": "accepted"})
-        _wait(lambda: service.health()["failed"] == 1)
+    with serving(private_key, tmp_path, processor=flaky) as app:
+        assert _post(app.port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: app.service.health()["failed"] == 1)
         # Redelivered from the App settings: the same GUID, and it must not be dropped.
-        assert _post(port, body, headers) == (202, {"ok": "accepted"})
-        _wait(lambda: service.health()["handled"] == 1)
+        assert _post(app.port, body, headers) == (202, {"ok": "accepted"})
+        _wait(lambda: app.service.health()["processed"] == 1)
     assert calls == [headers["X-GitHub-Delivery"]] * 2
 
 
 def _get(port: int, path: str) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().read()
-    finally:
-        conn.close()
-
-
-def test_burst_of_200_is_handled_or_answered_503_and_redelivered(
-    private_key: str, github: Any
-) -> None:
-    gate = threading.Event()
-    recorder = Recorder(gate)
-    service = webhook.build_service(
-        _config(private_key, workers=2, queue_size=20), processor=recorder
-    )
-    deliveries = [_delivery("issues.opened") for _ in range(200)]
-    with serving(service) as port:
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            answers = list(pool.map(lambda d: _post(port, *d), deliveries))
-        ids = [h["X-GitHub-Delivery"] for _, h in deliveries]
-        statuses = dict(zip(ids, (status for status, _ in answers), strict=True))
-        assert set(statuses.values()) <= {202, 503}
-        accepted = {i for i, s in statuses.items() if s == 202}
-        busy = {i for i, s in statuses.items() if s == 503}
-        assert busy, "the burst should overflow a queue of 20"
-        assert set(service.pending_ids()) == busy  # every 503 is kept
-
-        gate.set()
-        _wait(lambda: set(recorder.ids) == accepted)
-
-        # Room again: find each busy delivery by GUID, then ask GitHub for a new attempt.
-        listed = [
-            checker.example(("GET", "/app/hook/deliveries"))[0]
-            | {"guid": guid, "id": 9000 + n, "status_code": 503, "status": "Service Unavailable"}
-            for n, guid in enumerate(sorted(busy))
-        ]
-        half = len(listed) // 2
-        page2 = "https://api.github.com/app/hook/deliveries?per_page=100&cursor=v1_2"
-        github.get(
-            re.compile(r"https://api\.github\.com/app/hook/deliveries\?per_page=100$"),
-            json=listed[:half],
-            headers={"Link": f'<{page2}>; rel="next"'},
-        )
-        github.get(page2, json=listed[half:])
-        github.post(
-            re.compile(r"https://api\.github\.com/app/hook/deliveries/\d+/attempts"),
-            status=202,
-            json={},
-        )
-        assert service.redeliver_pending() == len(busy)
-        assert github.count("POST", "/attempts") == len(busy)
-        assert {
-            int(u.request.url.split("/")[-2]) for u in github.calls if "attempts" in u.request.url
-        } == {d["id"] for d in listed}
-        assert list(service.pending_ids()) == []
-
-        # GitHub's redelivery carries the same GUID: accepted, not taken for a duplicate.
-        by_id = dict(zip(ids, deliveries, strict=True))
-        for guid in sorted(busy):
-            assert _post(port, *by_id[guid])[0] == 202
-        _wait(lambda: len(recorder.ids) == 200)
-    assert sorted(recorder.ids) == sorted(ids)  # every delivery handled exactly once
-    assert all(c.request.headers["Authorization"].startswith("Bearer ") for c in github.calls)
-
-
-def test_redelivery_waits_for_room_and_keeps_ids_github_cannot_find(
-    private_key: str, github: Any
-) -> None:
-    asked: list[set[str]] = []
-
-    def redeliverer(wanted: set[str]) -> set[str]:
-        asked.append(set(wanted))
-        return {w for w in wanted if w != "lost"}
-
-    gate = threading.Event()
-    service = WebhookService(
-        _config(private_key, queue_size=2, workers=1, redeliver_give_up=2),
-        Recorder(gate),
-        redeliverer,
-    )
-    service.start()
-    try:
-        event = webhook.Event("issues", webhook_payload("issues.opened"))
-        outcomes = [service.submit(Delivery(str(n), event, 0.0)) for n in range(5)]
-        _wait(lambda: service.queue.qsize() == 2)
-        more = [service.submit(Delivery(i, event, 0.0)) for i in ("lost", "found")]
-        assert "full" in outcomes and more == ["full", "full"]
-        assert service.redeliver_pending() == 0 and asked == []  # no room yet
-        gate.set()
-        _wait(lambda: service.queue.unfinished_tasks == 0)
-        service.redeliver_pending()
-        assert "lost" in service.pending_ids()
-        service.redeliver_pending()
-        assert list(service.pending_ids()) == []  # given up on, with an error line
-    finally:
-        service.stop()
-    assert all("lost" in a for a in asked)
-
-
-def test_a_redelivery_refused_while_the_request_is_in_flight_stays_pending(
-    private_key: str,
-) -> None:
-    event = webhook.Event("issues", webhook_payload("issues.opened"))
-    service: WebhookService
-
-    def redeliverer(wanted: set[str]) -> set[str]:
-        # GitHub redelivers "late" at once, while the other attempts are still being
-        # requested (one a second), and the queue is full again by then.
-        service.queue.put_nowait(Delivery("filler-1", event, 0.0))
-        service.queue.put_nowait(Delivery("filler-2", event, 0.0))
-        assert service.submit(Delivery("late", event, 0.0)) == "full"
-        return set(wanted)
-
-    service = WebhookService(_config(private_key, queue_size=2), Recorder(), redeliverer)
-    assert service.submit(Delivery("first", event, 0.0)) == "accepted"
-    assert service.submit(Delivery("second", event, 0.0)) == "accepted"
-    assert service.submit(Delivery("late", event, 0.0)) == "full"
-    service.queue.get_nowait()
-    service.queue.get_nowait()  # room again (no workers run in this test)
-    assert service.redeliver_pending() == 1
-    assert service.pending_ids() == ["late"]  # answered 503 again: not done
-
-
-def test_deliveries_still_waiting_for_redelivery_at_shutdown_are_logged(
-    private_key: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    event = webhook.Event("issues", webhook_payload("issues.opened"))
-    service = WebhookService(_config(private_key, queue_size=1), Recorder())
-    assert service.submit(Delivery("queued", event, 0.0)) == "accepted"
-    assert service.submit(Delivery("busy", event, 0.0)) == "full"
-    with caplog.at_level(logging.INFO):
-        service.stop(timeout=0)
-    lines = {(r.delivery, r.status) for r in _webhook_records(caplog) if r.levelname == "ERROR"}
-    assert lines == {("queued", "unprocessed"), ("busy", "unprocessed")}
+    return h.get(port, path)[1]
 
 
 # --- through the real engine -------------------------------------------------------------
@@ -560,6 +349,7 @@ def _contents_json(path: str, text: str) -> dict[str, Any]:
 
 
 def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_default_branch(
+    tmp_path: Path,
     private_key: str,
     github: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -584,6 +374,10 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         | {"token": "ghs_installation_token", "expires_at": "2099-01-01T00:00:00Z"},
         status=201,
     )
+    github.get(
+        f"{base}/installation",
+        json=checker.example(("GET", "/repos/{owner}/{repo}/installation")) | {"id": 1},
+    )
     branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
     branch["commit"]["sha"] = head
     github.get(f"{base}/branches/master", json=branch)
@@ -597,11 +391,11 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     github.get(f"{base}/issues/1", json=checker.issue_json(1, repo=REPO))
     github.post(f"{base}/issues/1/comments", json=checker.comment_json(repo=REPO), status=201)
 
-    service = webhook.build_service(_config(private_key))
-    with serving(service) as port:
+    with serving(private_key, tmp_path) as app:
+        port, service = app.port, app.service
         for _ in range(2):  # two deliveries of the same kind: token and policies are reused
             assert _post(port, *_delivery("issues.opened"))[0] == 202
-        _wait(lambda: service.health()["handled"] + service.health()["failed"] == 2)
+        _wait(lambda: service.health()["processed"] + service.health()["failed"] == 2)
         assert service.health()["failed"] == 0
 
         # A new commit on the default branch with a broken policy: read at that commit,
@@ -637,7 +431,12 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 6
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
-    issue_calls = [c for c in github.calls if "/repos/" in c.request.url]
+    # The repository's installation is checked as the App (JWT), once; the rest as the
+    # installation.
+    app_calls = [c for c in github.calls if c.request.url.endswith("/installation")]
+    assert len(app_calls) == 1
+    assert app_calls[0].request.headers["Authorization"].startswith("Bearer ")
+    issue_calls = [c for c in github.calls if "/repos/" in c.request.url and c not in app_calls]
     assert all(
         c.request.headers["Authorization"] == "token ghs_installation_token" for c in issue_calls
     )
@@ -656,7 +455,7 @@ def test_pull_request_webhooks_route_like_pull_request_target() -> None:
 
 
 def test_json_logs_carry_the_delivery_id_and_never_the_secret(
-    private_key: str, github: Any
+    tmp_path: Path, private_key: str, github: Any
 ) -> None:
     import io
 
@@ -668,13 +467,13 @@ def test_json_logs_carry_the_delivery_id_and_never_the_secret(
     logger.addHandler(handler)
     previous = logger.level
     logger.setLevel(logging.INFO)
-    service = WebhookService(_config(private_key), Recorder())
     good = _delivery("issues.opened")
     try:
-        with serving(service) as port:
+        with serving(private_key, tmp_path, processor=Recorder()) as app:
+            port, service = app.port, app.service
             _post(port, *_wrong_secret())
             _post(port, *good)
-            _wait(lambda: service.health()["handled"] == 1)
+            _wait(lambda: service.health()["processed"] == 1)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
@@ -689,8 +488,8 @@ def test_json_logs_carry_the_delivery_id_and_never_the_secret(
     ]
     assert all(line.get("delivery") and line["level"] for line in lines)
     assert SECRET not in stream.getvalue()
-    assert SECRET not in repr(_config(private_key)) and "PRIVATE KEY" not in repr(
-        _config(private_key)
+    assert SECRET not in repr(_config(private_key, Path("."))) and "PRIVATE KEY" not in repr(
+        _config(private_key, Path("."))
     )
 
 
@@ -735,7 +534,7 @@ def test_the_bot_login_is_read_from_get_app_with_the_apps_jwt(
 ) -> None:
     app = checker.example(("GET", "/app")) | {"slug": "dataface-ops"}
     github.get("/app", json=app)
-    assert webhook.own_bot_login(_config(private_key)) == "dataface-ops[bot]"
+    assert webhook.own_bot_login(_config(private_key, Path("."))) == "dataface-ops[bot]"
     (call,) = github.calls
     # As the App itself: a bearer JWT, not an installation token.
     assert (call.request.headers.get("Authorization") or "").startswith("Bearer ey")
@@ -771,6 +570,27 @@ def test_serve_that_cannot_reach_the_api_at_start_says_so_in_one_line(
     )
 
 
+def test_serve_with_a_redis_that_does_not_answer_says_so_in_one_line(
+    private_key: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from automation import cli
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("DATAFACE_OPS_APP_PRIVATE_KEY_FILE", raising=False)
+    monkeypatch.setenv("DATAFACE_OPS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("DATAFACE_OPS_APP_ID", "4242")
+    monkeypatch.setenv("DATAFACE_OPS_APP_PRIVATE_KEY", private_key)
+    url = f"redis://:hunter2@127.0.0.1:{port}/0"
+    assert cli.main(["serve", "--redis-url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: cannot reach the queue's Redis/Valkey server at 127.0.0.1: ConnectionError"
+    ]
+    assert "hunter2" not in err
+
+
 def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> None:
     import argparse
 
@@ -778,7 +598,7 @@ def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> 
 
     key_file = tmp_path / "app.pem"
     key_file.write_text(private_key)
-    args = argparse.Namespace(api_url=None, dry_run=None, workers=3, queue_size=7)
+    args = argparse.Namespace(api_url=None, dry_run=None, workers=3, queue=None, redis_url=None)
     config = config_from_env(
         args,
         {
@@ -788,14 +608,17 @@ def test_serve_config_from_the_environment(private_key: str, tmp_path: Path) -> 
             "DATAFACE_OPS_BOT_LOGIN": "dataface-ops[bot]",
             "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
             "DATAFACE_OPS_DRY_RUN": "1",
+            "DATAFACE_OPS_QUEUE": "/var/lib/dataface-ops/queue.db",
+            "DATAFACE_OPS_REDIS_URL": "redis://queue.internal:6379/0",
         },
     )
-    assert (config.app_id, config.api_url, config.workers, config.queue_size) == (
+    assert (config.app_id, config.api_url, config.workers, config.queue_path) == (
         "4242",
         "https://ghe.example.com/api/v3",
         3,
-        7,
+        "/var/lib/dataface-ops/queue.db",
     )
+    assert config.redis_url == "redis://queue.internal:6379/0"
     assert config.private_key == private_key and config.dry_run and config.bot_login
 
 
@@ -832,7 +655,7 @@ def test_verify_signature_refuses_anything_but_the_right_sha256(header: str) -> 
 
 
 def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
-    private_key: str, github: Any
+    tmp_path: Path, private_key: str, github: Any
 ) -> None:
     from tests.test_runtime_workflows import REAL_FEATURES, _github_answers_from_its_examples
 
@@ -845,6 +668,10 @@ def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
         json=checker.example(("POST", "/app/installations/{installation_id}/access_tokens"))
         | {"token": "ghs_installation_token", "expires_at": "2099-01-01T00:00:00Z"},
         status=201,
+    )
+    github.get(
+        f"{base}/installation",
+        json=checker.example(("GET", "/repos/{owner}/{repo}/installation")) | {"id": 1},
     )
     branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
     github.get(
@@ -859,10 +686,10 @@ def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
         )
     _github_answers_from_its_examples(github, REPO)  # every other read: GitHub's own examples
 
-    service = webhook.build_service(_config(private_key, dry_run=True))
-    with serving(service) as port:
+    with serving(private_key, tmp_path, dry_run=True) as app:
+        port, service = app.port, app.service
         assert _post(port, *_delivery("pull_request_review.submitted"))[0] == 202
-        _wait(lambda: service.health()["handled"] + service.health()["failed"] == 1)
+        _wait(lambda: service.health()["processed"] + service.health()["failed"] == 1)
     assert service.health()["failed"] == 0
     assert [c.request.method for c in github.writes()] == ["POST"]  # the installation token
     assert github.count("GET", "/pulls/2") >= 1  # the subject, read as the installation

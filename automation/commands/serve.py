@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from automation.entrypoints.webhook import AppConfig
+    from automation.app.config import AppConfig
 
 
 def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,8 +16,19 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="run the GitHub App webhook server (pip install '.[app]')")
     p.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=3000, help="listen port (default 3000)")
-    p.add_argument("--workers", type=int, default=4, help="worker threads (default 4)")
-    p.add_argument("--queue-size", type=int, default=256, help="queued deliveries before 503")
+    p.add_argument(
+        "--workers", type=int, default=4, help="worker threads (default 4; 0: intake only)"
+    )
+    p.add_argument(
+        "--queue",
+        metavar="PATH",
+        help="SQLite file of the queue (default $DATAFACE_OPS_QUEUE or dataface-ops-queue.db)",
+    )
+    p.add_argument(
+        "--redis-url",
+        help="queue on this Redis/Valkey server instead, shared by every machine "
+        "(default $DATAFACE_OPS_REDIS_URL)",
+    )
     p.add_argument("--dry-run", action="store_true", default=None, help="plan, never write")
     p.add_argument("--api-url", help="REST API URL (default: $GITHUB_API_URL)")
     p.set_defaults(handler=cmd_serve)
@@ -25,8 +36,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None) -> AppConfig:
     """Build the app's configuration from DATAFACE_OPS_* variables and the flags."""
+    from automation.app.config import AppConfig
     from automation.commands.common import UsageError
-    from automation.entrypoints.webhook import AppConfig
     from automation.settings import settings_from_env
 
     env = dict(os.environ) if env is None else env
@@ -53,7 +64,7 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
     if missing:
         raise UsageError("serve needs " + ", ".join(missing))
     try:
-        from github import Auth
+        from automation.github import Auth
 
         # Sign one JWT now: a malformed key would otherwise fail every delivery (and the
         # GET /app at start) with a traceback from PyJWT.
@@ -63,8 +74,11 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
             "the App's private key (DATAFACE_OPS_APP_PRIVATE_KEY or _FILE) is not a PEM "
             "RSA private key"
         ) from None
-    if args.workers < 1 or args.queue_size < 1:
-        raise UsageError("--workers and --queue-size must be at least 1")
+    if args.workers < 0:
+        raise UsageError("--workers must be 0 or more")
+    redis_url = args.redis_url or env.get("DATAFACE_OPS_REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError("the Redis URL must start with redis://, rediss:// or unix://")
     return AppConfig(
         webhook_secret=secret,
         app_id=str(settings.app_id),
@@ -72,7 +86,8 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
         api_url=settings.api_url,
         bot_login=env.get("DATAFACE_OPS_BOT_LOGIN") or None,
         workers=args.workers,
-        queue_size=args.queue_size,
+        queue_path=args.queue or env.get("DATAFACE_OPS_QUEUE") or "dataface-ops-queue.db",
+        redis_url=redis_url,
         policies_prefix=settings.policies_dir,
         dry_run=settings.dry_run,
         max_writes=settings.max_writes,
@@ -90,27 +105,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn
     except ImportError:
         raise UsageError("serve needs the app extra: pip install 'dataface-ops[app]'") from None
-    from automation.entrypoints.webhook import (
-        build_service,
-        configure_json_logging,
-        create_app,
-        own_bot_login,
-    )
+    from automation.app.intake import create_app, server_config
+    from automation.app.logs import configure_json_logging
+    from automation.app.processor import own_bot_login
+    from automation.app.service import build_service
 
     config = config_from_env(args)
+    if config.redis_url:
+        _check_redis(config.redis_url)
     configure_json_logging()
     if config.bot_login is None:
-        import requests
+        from automation.github import RequestException
 
         # GET /app once at start, so the app can recognise (and ignore) its own events.
         try:
             login = own_bot_login(config)
-        except requests.RequestException as exc:
+        except RequestException as exc:
             raise UsageError(
                 f"cannot reach {config.api_url} to read the App (GET /app): "
                 f"{type(exc).__name__}; check --api-url or GITHUB_API_URL"
             ) from None
         config = dataclasses.replace(config, bot_login=login)
     app = create_app(build_service(config))
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    # uvicorn handles SIGTERM and SIGINT: it stops taking requests, waits for those in
+    # flight (up to the shutdown timeout), then the lifespan stops the workers. Whatever
+    # was accepted and not finished stays in the queue for the next start.
+    uvicorn.Server(server_config(config, app, host=args.host, port=args.port)).run()
     return 0
+
+
+def _check_redis(url: str) -> None:
+    """One line, not a traceback at startup, when the shared queue's server does not answer."""
+    from urllib.parse import urlsplit
+
+    import redis
+
+    from automation.commands.common import UsageError
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        where = urlsplit(url).hostname or url.split("://", 1)[0]  # never the password
+        raise UsageError(
+            f"cannot reach the queue's Redis/Valkey server at {where}: {type(exc).__name__}"
+        ) from None
