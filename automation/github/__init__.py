@@ -46,6 +46,23 @@ FAILURES: tuple[type[Exception], ...] = (GithubException, requests.RequestExcept
 NO_ANSWER: tuple[type[Exception], ...] = (requests.ConnectionError, requests.Timeout)
 
 
+def raw_json(obj: GithubObject) -> object:
+    """The JSON a PyGithub object was built from, without completing it (no request)."""
+    # PyGithub has no public accessor that does not complete the object (raw_data does).
+    return obj._rawData
+
+
+def graphql(repo: Repository, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """POST /graphql through the repository's client, retried like a REST read."""
+    return graphql_read(repo.requester, query, variables)
+
+
+def team_members(repo: Repository, org: str, slug: str) -> PaginatedList[NamedUser]:
+    """GET /orgs/{org}/teams/{team_slug}/members (lazy: pages are read as it is iterated)."""
+    api = repo.url.rsplit("/repos/", 1)[0]
+    return PaginatedList(NamedUser, repo.requester, f"{api}/orgs/{org}/teams/{slug}/members", None)
+
+
 def request_json(
     repo: Repository,
     method: str,

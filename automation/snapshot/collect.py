@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from automation.github import GithubObject, Repository
+from automation.github import GithubObject, Repository, raw_json
 from automation.markers import MARKER_PREFIX
 from automation.snapshot.models import (
     ChangedFile,
@@ -57,8 +57,7 @@ def _shaped(convert: Callable[P, R]) -> Callable[P, R]:
 
 def raw(obj: GithubObject) -> Json:
     """The JSON a PyGithub object was built from, without completing it."""
-    # PyGithub has no public accessor that does not complete the object (raw_data does).
-    data = obj._rawData
+    data = raw_json(obj)
     if not isinstance(data, Mapping):
         raise SnapshotError(f"{type(obj).__name__} carries no JSON")
     return data

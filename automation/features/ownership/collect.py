@@ -30,12 +30,11 @@ from pathlib import Path
 from automation.codeowners import LOCATIONS, MAX_BYTES, find_codeowners, parse_cached
 from automation.github import (
     GithubException,
-    NamedUser,
-    PaginatedList,
     Repository,
     RequestException,
     UnknownObjectException,
     own_app,
+    team_members,
 )
 from automation.policy.loader import POLICY_FILES
 from automation.policy.policies import Policies
@@ -229,11 +228,8 @@ class _Teams:
             self.problems[key] = self.refused
             return
         org, slug = key.split("/", 1)
-        api = self.repo.url.rsplit("/repos/", 1)[0]
-        pages: PaginatedList[NamedUser] = PaginatedList(
-            NamedUser, self.repo.requester, f"{api}/orgs/{org}/teams/{slug}/members", None
-        )
         try:
+            pages = team_members(self.repo, org, slug)
             self.members[key] = tuple(str(u.get("login")) for u in raws(pages))
         except GithubException as exc:
             if exc.status not in (403, 404):

@@ -28,7 +28,7 @@ from automation.github import (
     GithubException,
     Repository,
     UnknownObjectException,
-    graphql_read,
+    graphql,
     request_json,
 )
 from automation.rules.stale import needs_activity
@@ -77,7 +77,7 @@ def pinned_from_graphql(data: Json) -> frozenset[int]:
 def read_pinned_issues(repo: Repository) -> frozenset[int]:
     """POST /graphql: the repository's pinned issues (one request)."""
     owner, name = repo.full_name.split("/")
-    data = graphql_read(repo.requester, PINNED_QUERY, {"owner": owner, "name": name})
+    data = graphql(repo, PINNED_QUERY, {"owner": owner, "name": name})
     return pinned_from_graphql(data)
 
 
@@ -366,7 +366,7 @@ def read_activities(repo: Repository, numbers: list[int], budget: _Budget) -> di
             log.warning("GraphQL limit reached: %d item(s) left unread", len(numbers) - start)
             break
         chunk = numbers[start : start + ACTIVITY_CHUNK]
-        answer = graphql_read(repo.requester, activity_query(chunk), {"owner": owner, "name": name})
+        answer = graphql(repo, activity_query(chunk), {"owner": owner, "name": name})
         errors = [e for e in answer.get("errors") or () if isinstance(e, Mapping)]
         if any(e.get("type") == "RATE_LIMITED" for e in errors):
             log.warning("GraphQL limit reached: %d item(s) left unread", len(numbers) - start)
