@@ -621,3 +621,18 @@ def test_any_history_converges_in_one_plan(item: Issue) -> None:
     snapshot = make_snapshot(issues=(item,))
     plan = plan_stale(pols, snapshot, NOW)
     assert describe(plan_stale(pols, simulate(snapshot, plan), NOW)) == []
+
+
+def test_a_rewarning_after_an_unlisted_edit_restarts_the_clock() -> None:
+    """Found by the history property: an edit after the warning (no event shows it) re-warns;
+    the rewritten comment then explains `updated_at`, and the old label's date must not
+    make the close due at once."""
+    warned_days = 61
+    item = issue(1, updated=warned_days - 1, created=warned_days)
+    comments, events = warned(1, warned_days)
+    item = item.model_copy(update={"labels": ("stale",), "comments": comments, "events": events})
+    pols = policies(budget=10_000)
+    snapshot = make_snapshot(issues=(item,))
+    first = plan_stale(pols, snapshot, NOW)
+    assert any("stale:warning-1" in line for line in describe(first))
+    assert describe(plan_stale(pols, simulate(snapshot, first), NOW)) == []

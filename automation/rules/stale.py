@@ -171,6 +171,8 @@ class Activity:
     reopened_at: dt.datetime | None = None
     # (when, the warning date its marker names, or None for an undated older marker)
     closings: tuple[tuple[dt.datetime, str | None], ...] = ()
+    # The warning comment was edited after it was posted: a re-warning (a new cycle).
+    comment_rewritten: bool = False
 
     @property
     def warned_at(self) -> dt.datetime | None:
@@ -202,6 +204,11 @@ class Activity:
         comment = self.current_comment
         if comment is None:
             return None
+        if self.comment_rewritten:
+            # A re-warning rewrites the comment in place and finds the label still on from
+            # the cycle before; the activity that ended that cycle may be gone from view (an
+            # edit the comment's own update now explains), so the rewrite starts the cycle.
+            return comment
         reset = self.reset_at
         label = self.label_at
         if label is not None and (reset is None or label >= reset):
@@ -228,6 +235,7 @@ def read_activity(
     explained = item.created_at
     label_at: dt.datetime | None = None
     comment_at: dt.datetime | None = None
+    comment_rewritten = False
     reopened_at: dt.datetime | None = None
     closings: list[tuple[dt.datetime, str | None]] = []
     warning = warning_marker(item.number)
@@ -242,6 +250,7 @@ def read_activity(
                 comment_at is None or comment.updated_at > comment_at
             ):
                 comment_at = comment.updated_at
+                comment_rewritten = comment.updated_at > comment.created_at + OWN_WRITE_SLACK
             for found in _CLOSING.finditer(comment.body):
                 if int(found.group(1)) == item.number:
                     closings.append((comment.updated_at, found.group(2)))
@@ -286,7 +295,7 @@ def read_activity(
             last = Mark(item.commits_pushed_at, "a push")
     if item.updated_at > explained + OWN_WRITE_SLACK and item.updated_at > last.at:
         last = Mark(item.updated_at, "an edit")
-    return Activity(last, label_at, comment_at, reopened_at, tuple(closings))
+    return Activity(last, label_at, comment_at, reopened_at, tuple(closings), comment_rewritten)
 
 
 def has_label(item: Issue, label: str) -> bool:
