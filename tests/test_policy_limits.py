@@ -92,11 +92,13 @@ def _run_validate(
     directory: Path, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, float, int]:
     tracemalloc.start()
-    started = time.process_time()  # CPU time: the machine running the tests may be busy
+    # This thread's CPU time: a busy machine, or threads other tests left running (the
+    # webhook app's workers), must not count against the loader.
+    started = time.thread_time()
     try:
         code = main(["validate", "--policies", str(directory)])
     finally:
-        elapsed = time.process_time() - started
+        elapsed = time.thread_time() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     return code, capsys.readouterr().err, elapsed, peak
@@ -189,10 +191,10 @@ def test_a_policy_file_just_under_the_limit_loads_in_well_under_a_second(
     owners.write_text(owners.read_text().replace("people:\n", "people:\n" + people, 1))
     assert 900_000 < owners.stat().st_size < 1_000_000
     # CPU time, and no tracemalloc (it slows the loader tenfold). Before: 3.9 s; now 0.6 s.
-    started = time.process_time()
+    started = time.thread_time()
     code = main(["validate", "--policies", str(policy_copy)])
     assert code == 0, capsys.readouterr().err
-    assert time.process_time() - started < SECONDS
+    assert time.thread_time() - started < SECONDS
 
 
 def test_a_huge_value_is_cut_short_in_the_error_line(
@@ -294,11 +296,11 @@ def test_bombs_stay_small_in_a_real_process(
 )
 def test_template_bombs_fail_fast(source: str) -> None:
     tracemalloc.start()
-    started = time.process_time()
+    started = time.thread_time()
     try:
         problem = template_problem(source, {})
     finally:
-        elapsed = time.process_time() - started
+        elapsed = time.thread_time() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert problem is not None and problem.startswith("template does not render: "), problem
