@@ -43,6 +43,7 @@ def _json_of(capsys: pytest.CaptureFixture[str], *argv: str, status: int = 0) ->
         (["release", "next", "--offline", "--at", "2026-12-20T12:00:00Z"], "release_next"),
         (["oncall", "now", "--at", AT], "oncall_now"),
         (["oncall", "schedule", "--weeks", "2", "--at", AT], "oncall_schedule"),
+        (["stale", "explain", "401", "--snapshot", EXAMPLE, "--at", AT], "stale_explain"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else value,
 )
@@ -53,6 +54,8 @@ def test_json_output_matches_the_documented_schema(
     _validate(document, definition)
     if definition == "plans":
         assert sum(len(plan["actions"]) for plan in document["plans"]) > 0
+    if definition == "stale_explain":
+        assert document["verdict"] and document["lines"][-1].endswith(document["verdict"])
 
 
 def test_validate_json_lists_each_problem_and_exits_2(

@@ -42,8 +42,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
     snapshot = loaded if isinstance(loaded, Snapshot) else None
     if snapshot is None:
         raise common.UsageError("not a snapshot")
-    for line in explain(policies, snapshot, args.number, now):
-        print(line)
+    lines = explain(policies, snapshot, args.number, now)
+    if args.format == "json":
+        import json
+
+        verdicts = [line.removeprefix("verdict: ") for line in lines if line.startswith("verdict:")]
+        document = {
+            "number": args.number,
+            "at": now.isoformat(),
+            "verdict": verdicts[-1] if verdicts else None,
+            "lines": lines,
+        }
+        print(json.dumps(document, indent=2))
+    elif args.format == "markdown":
+        print(f"### Stale: #{args.number}\n")
+        print("\n".join(f"- {line}" for line in lines))
+    else:
+        print("\n".join(lines))
     return common.EXIT_OK
 
 
