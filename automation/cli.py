@@ -267,6 +267,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if event.repo and settings.repo and event.repo.lower() != settings.repo.lower():
         raise UsageError(f"the event is for {event.repo}, but the run is for {settings.repo}")
     policies = _policies(args)
+    on, off = engine.switched_on(policies, chosen.features)
+    if not on:
+        # Opt-in by file: no policy file turns on a feature this event re-checks.
+        print(f"{event.key}: every feature it re-checks is off; nothing to do")
+        for line in off:
+            print(f"  {line}")
+        return EXIT_OK
     repo = _repository(settings)
     with _ownership_run(args, event):
         report = engine.run_live(

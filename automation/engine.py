@@ -30,12 +30,36 @@ def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in order if f in names)
 
 
+def off_reason(policies: Policies, name: str) -> str | None:
+    """Why a feature is off (its policy file absent or `enabled: false`), or None if on."""
+    return policies.off_reason(registry.get(name).policy_files)
+
+
+def switched_on(policies: Policies, names: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The named features that are on, and one `name: off (why)` line per feature that is off.
+
+    Features are opt-in by file: a repository adopts them one policy file at a time.
+    """
+    on: list[str] = []
+    off: list[str] = []
+    for name in resolve_features(names):
+        reason = off_reason(policies, name)
+        if reason is None:
+            on.append(name)
+        else:
+            off.append(f"{name}: off ({reason})")
+    return tuple(on), off
+
+
 def plan_offline(
     policies: Policies, snapshot: Snapshot, names: Sequence[str], now: dt.datetime
 ) -> list[Plan]:
     """Plan every named feature against one snapshot (no network)."""
     plans = []
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for line in off:
+        log.info("%s", line)
+    for name in on:
         with log_context(feature=name):
             plans.append(registry.get(name).plan(policies, snapshot, now))
     return plans
@@ -52,7 +76,10 @@ def plan_live(
     plans: list[Plan] = []
     snapshots: list[Snapshot] = []
     subject = ",".join(f"#{n}" for n in numbers) if numbers else None
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for line in off:
+        log.info("%s", line)
+    for name in on:
         feature = registry.get(name)
         with log_context(feature=name, subject=subject):
             snapshot = feature.collect(repo, policies, numbers, now)
@@ -97,7 +124,8 @@ def run_live(
 
     plans: list[Plan] = []
     errors: list[str] = []
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for name in on:
         try:
             planned, _ = plan_live(repo, policies, (name,), numbers, now)
         except (BadCredentialsException, RateLimitExceededException):
@@ -113,6 +141,7 @@ def run_live(
         plans.extend(planned)
     report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes, started=now)
     report.errors.extend(errors)
+    report.notes.extend(off)  # once per run, in the report, not per event or subject
     return report
 
 
