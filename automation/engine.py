@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -82,7 +83,11 @@ def plan_live(
     for name in on:
         feature = registry.get(name)
         with log_context(feature=name, subject=subject):
-            snapshot = feature.collect(repo, policies, numbers, now)
+            try:
+                snapshot = feature.collect(repo, policies, numbers, now)
+            except Exception as exc:
+                _explain_not_found(repo, exc)
+                raise
             plan = feature.plan(policies, snapshot, now)
             if plan.wants and feature.refine is not None:
                 # The plan rests on reads the collector could not know it needed without
@@ -93,6 +98,23 @@ def plan_live(
             plans.append(plan)
             log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
+
+
+def _explain_not_found(repo: Repository, exc: Exception) -> None:
+    """On a 404, ask once whether the repository itself is visible: a wrong name or a token
+    without access is one clear line (RepositoryNotVisible), not a 404 per feature."""
+    from automation.errors import RepositoryNotVisible
+    from automation.github import UnknownObjectException, repository_name, repository_visible
+
+    if not isinstance(exc, UnknownObjectException) or repo in _VISIBLE:
+        return
+    if not repository_visible(repo):
+        raise RepositoryNotVisible(repository_name(repo)) from None
+    _VISIBLE.add(repo)  # seen: later 404s are about what was asked for, not the repo
+
+
+# Repositories already found visible after a 404 (weak: a run's client dies with the run).
+_VISIBLE: weakref.WeakSet[Repository] = weakref.WeakSet()
 
 
 def run_live(
@@ -114,6 +136,7 @@ def run_live(
     branch. Bad credentials and an exhausted rate limit still end the run, and so does an
     answer of a shape nothing can use (SnapshotError), before any write.
     """
+    from automation.errors import RepositoryNotVisible
     from automation.execute import execute
     from automation.github import (
         FAILURES,
@@ -128,7 +151,7 @@ def run_live(
     for name in on:
         try:
             planned, _ = plan_live(repo, policies, (name,), numbers, now)
-        except (BadCredentialsException, RateLimitExceededException):
+        except (BadCredentialsException, RateLimitExceededException, RepositoryNotVisible):
             raise
         except FAILURES as exc:
             # GitHub refused, kept failing (after the retries), or the network did: nothing
