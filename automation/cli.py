@@ -456,6 +456,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except BaseException as exc:  # one clear line for bad input or GitHub failing
         return _handle_error(exc)
+    finally:
+        if "automation.github.progress" in sys.modules:
+            from automation.github.progress import finish_all
+
+            finish_all()  # the terminal's progress line ends before the shell prompt
 
 
 def _handle_error(exc: BaseException) -> int:
