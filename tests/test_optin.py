@@ -65,3 +65,30 @@ def test_run_for_an_event_whose_features_are_all_off_does_nothing(
     assert "every feature it re-checks is off; nothing to do" in out
     assert f"stale: off ({policies}/stale.yaml absent)" in out
     assert len(github.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [(["oncall", "now"], "oncall"), (["release", "next", "--snapshot", SNAPSHOT], "release")],
+)
+def test_a_command_of_a_feature_whose_file_is_absent_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], needs: str
+) -> None:
+    policies = _only(tmp_path, "owners", "stale")
+    assert main([*command, "--policies", str(policies)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {policies}/{needs}.yaml is absent and this command reads it "
+        f"(`dataface-ops init --features {needs}` writes one)\n"
+    )
+
+
+def test_the_operating_model_leaves_out_the_sections_of_absent_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policies = _only(tmp_path, "owners", "stale")
+    output = tmp_path / "OPERATING_MODEL.md"
+    args = ["docs", "render", "--policies", str(policies), "--root", str(tmp_path)]
+    assert main([*args, "--output", str(output), "--at", AT]) == 0
+    text = output.read_text()
+    assert "## Stale backlog" in text and "## Release train" not in text
