@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from automation import features
 from automation.cli import main
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
+from tests.test_output_contract import _validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = str(ROOT / "examples" / "snapshot.json")
@@ -92,3 +94,24 @@ def test_the_operating_model_leaves_out_the_sections_of_absent_files(
     assert main([*args, "--output", str(output), "--at", AT]) == 0
     text = output.read_text()
     assert "## Stale backlog" in text and "## Release train" not in text
+
+
+def test_apply_says_once_in_its_report_which_features_are_off(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    github: GitHubMock,
+) -> None:
+    """Every feature off: no request, exit 0, and one `off` note per feature in the report."""
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    policies = _only(tmp_path, "owners")
+    args = ["apply", "--repo", "o/r", "--policies", str(policies), "--dry-run"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count(f"note: stale: off ({policies}/stale.yaml absent)") == 1
+    assert sum(line.startswith("note: ") for line in out.splitlines()) == len(features.FEATURES)
+    assert main([*args, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    _validate(document, "plans")  # the documented output contract carries the notes
+    assert f"digest: off ({policies}/digest.yaml absent)" in document["notes"]
+    assert len(github.calls) == 0
