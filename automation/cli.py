@@ -115,8 +115,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _annotate(exc)
         print(_validation_document(args.format, None, exc.problems, []), end="")
         return EXIT_BAD_INPUT
+    from automation import engine
+
     directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
-    gaps = protection_gaps(policies, directory)
+    on, _ = engine.switched_on(policies, ())
+    # The owner-approval check guards the policy files only where it runs at all.
+    gaps = protection_gaps(policies, directory) if "ownership" in on else []
     if args.format != "text":
         print(_validation_document(args.format, str(policies.source), [], gaps), end="")
         return EXIT_FAILED if gaps else EXIT_OK
@@ -125,7 +129,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if gaps:
         print(f"{len(gaps)} unprotected path(s): the owner-approval check does not guard them")
         return EXIT_FAILED
-    print(f"{policies.source}: {len(_policy_names())} policy files are valid")
+    present = len(_policy_names()) - len(policies.absent)
+    print(f"{policies.source}: {present} policy files are valid (on: {', '.join(on) or 'none'})")
     return EXIT_OK
 
 
@@ -267,6 +272,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if event.repo and settings.repo and event.repo.lower() != settings.repo.lower():
         raise UsageError(f"the event is for {event.repo}, but the run is for {settings.repo}")
     policies = _policies(args)
+    on, off = engine.switched_on(policies, chosen.features)
+    if not on:
+        # Opt-in by file: no policy file turns on a feature this event re-checks.
+        print(f"{event.key}: every feature it re-checks is off; nothing to do")
+        for line in off:
+            print(f"  {line}")
+        return EXIT_OK
     repo = _repository(settings)
     with _ownership_run(args, event):
         report = engine.run_live(
@@ -444,6 +456,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except BaseException as exc:  # one clear line for bad input or GitHub failing
         return _handle_error(exc)
+    finally:
+        if "automation.github.progress" in sys.modules:
+            from automation.github.progress import finish_all
+
+            finish_all()  # the terminal's progress line ends before the shell prompt
 
 
 def _handle_error(exc: BaseException) -> int:

@@ -183,7 +183,9 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
             g.name: policies.ownership.last_push_approval(g, policies)
             for g in policies.ownership.protected
         },
-        "trains": trains(policies, anchor),
+        # An absent file's section is left out (its model is an empty stand-in).
+        "absent": policies.absent,
+        "trains": trains(policies, anchor) if "release" not in policies.absent else [],
         "signoffs": signoffs(policies),
         "expand": policies.owners.expand,
         "person": policies.owners.person,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,36 @@ def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
     return tuple(f for f in order if f in names)
 
 
+def off_reason(policies: Policies, name: str) -> str | None:
+    """Why a feature is off (its policy file absent or `enabled: false`), or None if on."""
+    return policies.off_reason(registry.get(name).policy_files)
+
+
+def switched_on(policies: Policies, names: Sequence[str]) -> tuple[tuple[str, ...], list[str]]:
+    """The named features that are on, and one `name: off (why)` line per feature that is off.
+
+    Features are opt-in by file: a repository adopts them one policy file at a time.
+    """
+    on: list[str] = []
+    off: list[str] = []
+    for name in resolve_features(names):
+        reason = off_reason(policies, name)
+        if reason is None:
+            on.append(name)
+        else:
+            off.append(f"{name}: off ({reason})")
+    return tuple(on), off
+
+
 def plan_offline(
     policies: Policies, snapshot: Snapshot, names: Sequence[str], now: dt.datetime
 ) -> list[Plan]:
     """Plan every named feature against one snapshot (no network)."""
     plans = []
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for line in off:
+        log.info("%s", line)
+    for name in on:
         with log_context(feature=name):
             plans.append(registry.get(name).plan(policies, snapshot, now))
     return plans
@@ -52,10 +77,17 @@ def plan_live(
     plans: list[Plan] = []
     snapshots: list[Snapshot] = []
     subject = ",".join(f"#{n}" for n in numbers) if numbers else None
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for line in off:
+        log.info("%s", line)
+    for name in on:
         feature = registry.get(name)
         with log_context(feature=name, subject=subject):
-            snapshot = feature.collect(repo, policies, numbers, now)
+            try:
+                snapshot = feature.collect(repo, policies, numbers, now)
+            except Exception as exc:
+                _explain_not_found(repo, exc)
+                raise
             plan = feature.plan(policies, snapshot, now)
             if plan.wants and feature.refine is not None:
                 # The plan rests on reads the collector could not know it needed without
@@ -66,6 +98,23 @@ def plan_live(
             plans.append(plan)
             log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
+
+
+def _explain_not_found(repo: Repository, exc: Exception) -> None:
+    """On a 404, ask once whether the repository itself is visible: a wrong name or a token
+    without access is one clear line (RepositoryNotVisible), not a 404 per feature."""
+    from automation.errors import RepositoryNotVisible
+    from automation.github import UnknownObjectException, repository_name, repository_visible
+
+    if not isinstance(exc, UnknownObjectException) or repo in _VISIBLE:
+        return
+    if not repository_visible(repo):
+        raise RepositoryNotVisible(repository_name(repo)) from None
+    _VISIBLE.add(repo)  # seen: later 404s are about what was asked for, not the repo
+
+
+# Repositories already found visible after a 404 (weak: a run's client dies with the run).
+_VISIBLE: weakref.WeakSet[Repository] = weakref.WeakSet()
 
 
 def run_live(
@@ -87,6 +136,7 @@ def run_live(
     branch. Bad credentials and an exhausted rate limit still end the run, and so does an
     answer of a shape nothing can use (SnapshotError), before any write.
     """
+    from automation.errors import RepositoryNotVisible
     from automation.execute import execute
     from automation.github import (
         FAILURES,
@@ -97,10 +147,11 @@ def run_live(
 
     plans: list[Plan] = []
     errors: list[str] = []
-    for name in resolve_features(names):
+    on, off = switched_on(policies, names)
+    for name in on:
         try:
             planned, _ = plan_live(repo, policies, (name,), numbers, now)
-        except (BadCredentialsException, RateLimitExceededException):
+        except (BadCredentialsException, RateLimitExceededException, RepositoryNotVisible):
             raise
         except FAILURES as exc:
             # GitHub refused, kept failing (after the retries), or the network did: nothing
@@ -113,6 +164,7 @@ def run_live(
         plans.extend(planned)
     report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes, started=now)
     report.errors.extend(errors)
+    report.notes.extend(off)  # once per run, in the report, not per event or subject
     return report
 
 

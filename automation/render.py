@@ -43,6 +43,7 @@ def render_text(plans: Sequence[Plan], report: Report | None = None) -> str:
             lines.append(f"  - {status}{action.describe()}{detail}")
             lines.append(f"      why: {action.reason}")
     if report is not None:
+        lines.extend(f"note: {note}" for note in report.notes)
         lines.extend(f"error: {error}" for error in report.errors)
         lines.append(_totals(report))
         if report.stopped:
@@ -88,6 +89,9 @@ def render_markdown(plans: Sequence[Plan], report: Report | None = None) -> str:
             )
         out.append("")
     if report is not None:
+        for note in report.notes:
+            out.append(f"> {_md_escape(note)}")
+            out.append("")
         for error in report.errors:
             out.append(f"> **Error**: {_md_escape(error)}")
             out.append("")
@@ -135,4 +139,5 @@ def render_json(plans: Sequence[Plan], report: Report | None = None) -> str:
         data["totals"] = {s: report.count(s) for s in ("applied", "dry-run", "skipped", "failed")}
         data["stopped"] = report.stopped
         data["errors"] = list(report.errors)
+        data["notes"] = list(report.notes)
     return json.dumps(data, indent=2, default=default) + "\n"

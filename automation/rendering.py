@@ -82,7 +82,12 @@ def other_fields(model: Any, *shown: str) -> str:
     """
     import yaml
 
-    names = [n for n in type(model).model_fields if n not in shown]
+    # `enabled: true` is every file's default: only a file that is off says so.
+    names = [
+        n
+        for n in type(model).model_fields
+        if n not in shown and not (n == "enabled" and getattr(model, n) is True)
+    ]
     if not names:
         return ""
     data = model.model_dump(mode="json", include=set(names))

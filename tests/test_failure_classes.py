@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,6 +16,7 @@ from tests.github_api.fixtures import GitHubMock, injected
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = str(ROOT / "policies")
+REPO = {"id": 1, "name": "r", "full_name": "o/r", "private": False}
 ISSUES = re.compile(r"https://api\.github\.com/repos/o/r/issues(\?.*)?$")
 
 
@@ -24,6 +26,11 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATAFACE_OPS_NO_PACING", "1")
     for name in ("GITHUB_STEP_SUMMARY", "DATAFACE_OPS_DRY_RUN", "DATAFACE_OPS_MAX_WRITES"):
         monkeypatch.delenv(name, raising=False)
+
+
+def _exact(github: GitHubMock, path: str) -> int:
+    """How many requests went to exactly this path."""
+    return sum(1 for c in github.calls if urlsplit(str(c.request.url)).path == path)
 
 
 def _lines(text: str) -> list[str]:
@@ -134,6 +141,7 @@ def test_a_refused_read_names_the_request(
     github: GitHubMock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     github.get(ISSUES, status=404, json={"message": "Not Found"})
+    github.get("/repos/o/r", json=REPO)  # the repository is there: the 404 is the read's own
     code = main(["apply", "triage", "--repo", "o/r", "--policies", POLICIES])
     captured = capsys.readouterr()
     assert code == cli.EXIT_FAILED, captured
@@ -141,6 +149,33 @@ def test_a_refused_read_names_the_request(
         "error: triage: could not read what it needs: GET /repos/o/r/issues: "
         "GitHub answered 404: Not Found; the next run resumes"
     ) in captured.out
+    assert _exact(github, "/repos/o/r") == 1  # asked once, after the first 404
+
+
+def test_a_wrong_repository_or_a_token_that_cannot_see_it_is_one_line(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github.get(ISSUES, status=404, json={"message": "Not Found"})
+    github.get("/repos/o/r", status=404, json={"message": "Not Found"})
+    code = main(["apply", "--repo", "o/r", "--policies", POLICIES, "--dry-run"])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_BAD_INPUT, captured
+    assert _lines(captured.err) == [
+        "error: repository o/r does not exist or this token cannot see it "
+        "(check GITHUB_REPOSITORY or --repo, and the token's access to it)"
+    ]
+    assert "404" not in captured.out
+    assert not github.writes()
+
+
+def test_a_rejected_token_is_one_line_naming_the_token(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github.get(ISSUES, status=401, json={"message": "Bad credentials"})
+    code = main(["apply", "--repo", "o/r", "--policies", POLICIES, "--dry-run"])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_BAD_INPUT, captured
+    assert _lines(captured.err) == ["error: GitHub rejected the credentials (check GITHUB_TOKEN)"]
 
 
 def test_a_write_whose_answer_never_came_is_reported_naming_the_request(

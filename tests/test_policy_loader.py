@@ -96,14 +96,63 @@ def test_every_problem_is_reported_not_just_the_first(policy_copy: Path) -> None
     assert all(m.startswith(f"{policy_copy}/owners.yaml:") for m in messages)
 
 
-def test_missing_file_and_bad_top_level(policy_copy: Path) -> None:
+def test_absent_file_is_no_problem_but_bad_top_level_is(policy_copy: Path) -> None:
     (policy_copy / "stale.yaml").unlink()
     (policy_copy / "release.yaml").write_text("- just\n- a list\n")
     with pytest.raises(PolicyError) as caught:
         load_policy_dir(policy_copy)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{policy_copy}/release.yaml:1: expected a mapping at the top level"
+    ]
+
+
+def test_features_are_opt_in_by_file(policy_copy: Path) -> None:
+    """stale.yaml (and owners.yaml it names people from): stale is on, the others say why not."""
+    from automation import engine
+
+    for path in policy_copy.glob("*.yaml"):
+        if path.name not in ("stale.yaml", "owners.yaml"):
+            path.unlink()
+    policies = load_policy_dir(policy_copy)
+    on, off = engine.switched_on(policies, ())
+    assert on == ("stale",)
+    assert f"triage: off ({policy_copy}/triage.yaml absent)" in off
+    assert len(off) == 5
+
+
+def test_enabled_false_turns_a_feature_off(policy_copy: Path) -> None:
+    from automation import engine
+
+    edit_policy(policy_copy / "stale.yaml", "rules:", "enabled: false\nrules:")
+    on, off = engine.switched_on(load_policy_dir(policy_copy), ())
+    assert "stale" not in on and "release" in on
+    assert off == [f"stale: off (enabled: false in {policy_copy}/stale.yaml)"]
+
+
+def test_reference_into_an_absent_file_names_it(policy_copy: Path) -> None:
+    """Cross-file checks still hold among the files present: a dangling one says what is missing."""
+    (policy_copy / "oncall.yaml").unlink()
+    with pytest.raises(PolicyError) as caught:
+        load_policy_dir(policy_copy)
     text = "\n".join(str(p) for p in caught.value.problems)
-    assert "stale.yaml: file is missing" in text
-    assert "release.yaml:1: expected a mapping at the top level" in text
+    assert (
+        f"{policy_copy}/triage.yaml" in text
+        and f"unknown rotation 'ai-primary' ({policy_copy}/oncall.yaml is missing: add it)" in text
+    ), text
+
+
+def test_empty_release_file_is_not_a_train(policy_copy: Path) -> None:
+    (policy_copy / "release.yaml").write_text("# nothing yet\n{}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy_dir(policy_copy)
+    missing = {p.loc for p in caught.value.problems if p.message == "required key is missing"}
+    assert missing == {"timezone", "weekdays", "time", "source_branch", "release_base"}
+
+
+def test_no_policy_file_at_all_is_a_problem(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy_dir(tmp_path)
+    assert "run `dataface-ops init`" in str(caught.value)
 
 
 def test_validate_sends_no_request(policy_copy: Path, github: object) -> None:

@@ -19,7 +19,11 @@ def local_date(policy: ReleasePolicy, at: dt.datetime) -> dt.date:
     return at.astimezone(ZoneInfo(policy.timezone)).date()
 
 
-LONDON = ReleasePolicy(timezone="Europe/London", weekdays=("tuesday",), time=dt.time(15, 0))
+# The branches a train needs (required, like its day and time).
+BRANCHES = {"source_branch": "main", "release_base": "stable"}
+LONDON = ReleasePolicy(
+    timezone="Europe/London", weekdays=("tuesday",), time=dt.time(15, 0), **BRANCHES
+)
 HOLIDAYS = LONDON.model_copy(
     update={
         "freezes": (
@@ -30,7 +34,9 @@ HOLIDAYS = LONDON.model_copy(
 )
 NO_CATCH_UP = HOLIDAYS.model_copy(update={"catch_up": False})
 FORTNIGHTLY = LONDON.model_copy(update={"every_weeks": 2, "anchor": dt.date(2026, 11, 17)})
-NEW_YORK_2AM = ReleasePolicy(timezone="America/New_York", weekdays=("sunday",), time=dt.time(2, 30))
+NEW_YORK_2AM = ReleasePolicy(
+    timezone="America/New_York", weekdays=("sunday",), time=dt.time(2, 30), **BRANCHES
+)
 TWICE = LONDON.model_copy(update={"weekdays": ("tuesday", "thursday"), "time": dt.time(9, 0)})
 
 

@@ -182,6 +182,7 @@ def engine_processor(
 ) -> Processor:
     """Process a delivery like `dataface-ops run`: route, read policies, collect, plan, apply."""
     from automation import engine
+    from automation.errors import RepositoryNotVisible
     from automation.github import RateLimitExceededException, UnknownObjectException
     from automation.policy.loader import PolicyError
     from automation.routing import route
@@ -224,6 +225,8 @@ def engine_processor(
         except RateLimitExceededException as exc:
             raise RateLimited(_reset_of(exc, time.time())) from None
         except PolicyError as exc:
+            raise Permanent(str(exc)) from None
+        except RepositoryNotVisible as exc:  # a retry would see the same 404
             raise Permanent(str(exc)) from None
         if report.stopped:
             # The executor stops on an exhausted rate limit or refused credentials; what it

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from automation.commands import audit, codeowners, docs, oncall, release, serve, stale
+from automation.commands import audit, codeowners, docs, init, oncall, release, serve, stale
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 # One registrar per feature command group, in the order `--help` lists them.
 COMMAND_GROUPS: list[Registrar] = [
+    init.add,
     oncall.add,
     stale.add,
     release.add,

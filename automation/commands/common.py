@@ -73,14 +73,20 @@ def settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def policies(args: argparse.Namespace) -> Policies:
-    """Load and cross-check the policy directory."""
+def policies(args: argparse.Namespace, needs: str | None = None) -> Policies:
+    """Load and cross-check the policy directory; `needs` names a file the command reads."""
     from automation.policy.loader import load_policy_dir
 
     directory = Path(args.policies or os.environ.get("DATAFACE_OPS_POLICIES") or "policies")
     if not directory.is_dir():
         raise UsageError(f"policy directory {str(directory)!r} does not exist (use --policies)")
-    return load_policy_dir(directory)
+    loaded = load_policy_dir(directory)
+    if needs is not None and needs in loaded.absent:
+        raise UsageError(
+            f"{loaded.source}/{needs}.yaml is absent and this command reads it "
+            f"(`dataface-ops init --features {needs}` writes one)"
+        )
+    return loaded
 
 
 def load_snapshot(path: str) -> object:

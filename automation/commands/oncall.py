@@ -20,7 +20,7 @@ def _fmt(at: dt.datetime) -> str:
 def _oncall(args: argparse.Namespace) -> OncallPolicy:
     from automation.commands.common import policies as _policies
 
-    return _policies(args).oncall
+    return _policies(args, needs="oncall").oncall
 
 
 def _weeks(value: str) -> int:

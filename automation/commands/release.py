@@ -114,7 +114,7 @@ def cmd_release_next(args: argparse.Namespace) -> int:
     from automation.commands import common
     from automation.features.release.plan import render
 
-    policies = common.policies(args)
+    policies = common.policies(args, needs="release")
     now = common.now(args)
     snapshot: Snapshot | None = None
     if args.snapshot:

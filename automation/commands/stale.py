@@ -32,7 +32,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from automation.features.stale.plan import explain
     from automation.snapshot.models import Snapshot
 
-    policies = common.policies(args)
+    policies = common.policies(args, needs="stale")
     now = common.now(args)
     loaded = (
         common.load_snapshot(args.snapshot)

@@ -47,6 +47,12 @@ class Feature:
     sweeps: bool = False
     # (repo, snapshot, what a plan wants) -> a richer snapshot; the engine plans again.
     refine: Refiner | None = None
+    # The policy files (names under policies/, no suffix) that turn this feature on: it runs
+    # only when each exists and none says `enabled: false`.
+    policy_files: tuple[str, ...] = ()
+    # Other files its policy refers into (owners.yaml's people, oncall.yaml's rotations):
+    # `init` writes them too, with `enabled: false` when their own feature was not chosen.
+    uses_files: tuple[str, ...] = ()
 
 
 def _discover() -> dict[str, Feature]:

@@ -75,3 +75,24 @@ def request_json(
     and return the decoded JSON; GitHub's errors raise GithubException."""
     _, data = repo.requester.requestJsonAndCheck(method, path, parameters=parameters, input=input)
     return data
+
+
+def repository_visible(repo: Repository) -> bool:
+    """GET /repos/{owner}/{repo}: False when GitHub answers 404 (no such repository, or the
+    token cannot see it). Asked only after a 404, so a successful run sends no extra request;
+    a 401 raises BadCredentialsException (the token is wrong), any other failure says True
+    (the original error stands)."""
+    try:
+        repo.requester.requestJsonAndCheck("GET", repo.url)
+    except UnknownObjectException:
+        return False
+    except BadCredentialsException:
+        raise
+    except FAILURES:
+        return True
+    return True
+
+
+def repository_name(repo: Repository) -> str:
+    """OWNER/NAME from the repository's URL (no request, even for a lazy object)."""
+    return repo.url.split("/repos/", 1)[-1]

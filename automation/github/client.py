@@ -15,6 +15,7 @@ from github import Auth, Github, GithubException, GithubRetry, RateLimitExceeded
 from github.Repository import Repository
 from github.Requester import Requester
 
+from automation.github.progress import Progress, started
 from automation.settings import Settings, SettingsError
 
 # Methods urllib3 may resend on a 5xx or a rate-limited 403. POST is left out on purpose:
@@ -60,8 +61,10 @@ def make_auth(settings: Settings) -> Auth.Auth:
     return app.get_installation_auth(settings.installation_id)
 
 
-def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
-    """Build the client every read and write goes through."""
+def make_github(
+    settings: Settings, auth: Auth.Auth | None = None, progress: Progress | None = None
+) -> Github:
+    """Build the client every read and write goes through (its progress on stderr)."""
     github = Github(
         auth=auth or make_auth(settings),
         base_url=settings.api_url,
@@ -73,20 +76,22 @@ def make_github(settings: Settings, auth: Auth.Auth | None = None) -> Github:
         seconds_between_writes=1.0 if settings.pacing else None,
         user_agent="dataface-ops",
     )
-    _name_failed_requests(github)
+    _name_failed_requests(github, progress or started(Progress()))
     return github
 
 
-def _name_failed_requests(github: Github) -> None:
+def _name_failed_requests(github: Github, progress: Progress) -> None:
     """Let a GitHub error say which request it answered (PyGithub's exceptions do not).
 
     Every REST call of PyGithub's objects and lists goes through the one Requester's
-    requestJsonAndCheck; its failures get `request_line`, e.g. "GET /repos/o/r/issues".
+    requestJsonAndCheck; its failures get `request_line`, e.g. "GET /repos/o/r/issues",
+    and each is counted for the progress report.
     """
     requester = github.requester
     original = requester.requestJsonAndCheck
 
     def checked(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        progress.request(verb, url)
         try:
             return original(verb, url, *args, **kwargs)
         except GithubException as exc:

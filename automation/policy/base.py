@@ -31,6 +31,12 @@ class PolicyModel(BaseModel):
         return iter(())
 
 
+class PolicyFile(PolicyModel):
+    """Base of a whole policy file: `enabled: false` turns its feature off, file kept."""
+
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class RefProblem:
     """A cross-file problem at a field path inside one policy file."""

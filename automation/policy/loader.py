@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from automation.policy.base import Loc, PolicyModel
+from automation.policy.base import Loc, PolicyFile, PolicyModel
+from automation.policy.digest import DigestPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
@@ -22,14 +23,24 @@ from automation.policy.suggest import unknown_key_message, with_suggestion
 from automation.policy.triage import TriagePolicy
 
 # One file per concern, each owned in CODEOWNERS. Order is the order problems are reported in.
-POLICY_FILES: dict[str, type[PolicyModel]] = {
+POLICY_FILES: dict[str, type[PolicyFile]] = {
     "owners": OwnersPolicy,
     "oncall": OncallPolicy,
     "triage": TriagePolicy,
     "ownership": OwnershipPolicy,
     "release": ReleasePolicy,
     "stale": StalePolicy,
+    "digest": DigestPolicy,
 }
+
+# A cross-file reference names its target file by its message; when that file is absent the
+# problem says so (the reference is not wrong, the file it points into is missing).
+_REFERS_TO = (
+    ("unknown person", "owners"),
+    ("unknown area", "owners"),
+    ("no area of owners.yaml", "owners"),
+    ("unknown rotation", "oncall"),
+)
 
 Reader = Callable[[str], str | None]
 
@@ -274,30 +285,69 @@ def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem
     return _Parsed(model, lines)
 
 
+def _stand_in(model_type: type[PolicyFile]) -> PolicyFile:
+    """An empty model for an absent file: its feature is off, and references into it fail."""
+    try:
+        return model_type.model_validate({})
+    except ValidationError:
+        required: dict[str, Any] = {
+            k: [] for k, f in model_type.model_fields.items() if f.is_required()
+        }
+        # Only list-shaped required fields (people, rotations, rules) are ever read from a
+        # stand-in; release.yaml's train fields are not, as the release feature is off.
+        return model_type.model_construct(None, **required)
+
+
+def _refers_to(file: str, message: str) -> str | None:
+    for start, target in _REFERS_TO:
+        if message.startswith(start) and target != file:
+            return target
+    return None
+
+
 def load_policies(read: Reader, *, prefix: str = "policies", source: str = "") -> Policies:
-    """Load, validate and cross-check every policy file; raise PolicyError with all problems."""
+    """Load, validate and cross-check the policy files present; raise PolicyError with all.
+
+    A feature is opt-in by file: an absent file is no problem (its features are off), but at
+    least one file must exist, so a wrong directory is not mistaken for "everything off".
+    """
     problems: list[PolicyProblem] = []
     parsed: dict[str, _Parsed] = {}
+    absent: set[str] = set()
     for name in POLICY_FILES:
         display = f"{prefix}/{name}.yaml"
         text = read(f"{name}.yaml")
         if text is None:
-            problems.append(PolicyProblem(display, 0, "", "file is missing"))
+            absent.add(name)
             continue
         parsed[name] = _parse_file(name, display, text, problems)
+    if not parsed:
+        names = ", ".join(f"{n}.yaml" for n in POLICY_FILES)
+        problems.append(
+            PolicyProblem(prefix, 0, "", f"no policy file found ({names}); run `dataface-ops init`")
+        )
     if problems:
         raise PolicyError(sorted(problems))
     models = {name: p.model for name, p in parsed.items()}
-    policies = Policies(**models, source=source or prefix)  # type: ignore[arg-type]
+    models |= {name: _stand_in(POLICY_FILES[name]) for name in absent}
+    policies = Policies(
+        **models,  # type: ignore[arg-type]
+        source=source or prefix,
+        absent=frozenset(absent),
+    )
     for name, item in parsed.items():
         assert item.model is not None
         for ref in item.model.cross_check(policies):
+            message = with_suggestion(ref.message, policies)
+            target = _refers_to(name, ref.message)
+            if target in absent:
+                message = f"{ref.message} ({prefix}/{target}.yaml is missing: add it)"
             problems.append(
                 PolicyProblem(
                     f"{prefix}/{name}.yaml",
                     _line_for(item.lines, ref.loc),
                     format_loc(ref.loc),
-                    with_suggestion(ref.message, policies),
+                    message,
                 )
             )
     if problems:
@@ -327,9 +377,10 @@ def load_policy_dir(directory: Path | str = "policies") -> Policies:
 
 
 def iter_models(policies: Policies) -> Iterator[tuple[str, PolicyModel]]:
-    """Yield (file name, model) for every policy file."""
+    """Yield (file name, model) for every policy file present."""
     for name in POLICY_FILES:
-        yield name, getattr(policies, name)
+        if name not in policies.absent:
+            yield name, getattr(policies, name)
 
 
 def write_schemas(directory: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from automation.policy.base import (
     Login,
     PolicyDate,
+    PolicyFile,
     PolicyModel,
     RefProblem,
     Slug,
@@ -312,7 +313,7 @@ class HandoffPolicy(PolicyModel):
     reassign_unacknowledged: bool = True
 
 
-class OncallPolicy(PolicyModel):
+class OncallPolicy(PolicyFile):
     """Every rotation the operating model uses."""
 
     rotations: tuple[Rotation, ...] = Field(min_length=1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from automation.policy.base import Login, PolicyModel, RefProblem, Slug, TimeZone
+from automation.policy.base import Login, PolicyFile, PolicyModel, RefProblem, Slug, TimeZone
 
 if TYPE_CHECKING:
     from automation.policy.policies import Policies
@@ -43,7 +43,7 @@ class Area(PolicyModel):
     runbook: str | None = None
 
 
-class OwnersPolicy(PolicyModel):
+class OwnersPolicy(PolicyFile):
     """Who is who, and who owns which part of the repository."""
 
     people: tuple[Person, ...] = Field(min_length=1)

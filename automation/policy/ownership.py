@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from automation.policy.base import PolicyModel, RefProblem, Slug
+from automation.policy.base import PolicyFile, PolicyModel, RefProblem, Slug
 from automation.policy.owners import pattern_problem
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class ProtectedPath(PolicyModel):
     last_push_approval: bool | None = None
 
 
-class OwnershipPolicy(PolicyModel):
+class OwnershipPolicy(PolicyFile):
     """The owner-approval check."""
 
     check_name: str = Field(default="owner-approval", min_length=1, max_length=100)

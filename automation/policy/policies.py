@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from automation.policy.digest import DigestPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
@@ -18,7 +19,7 @@ from automation.policy.triage import TriagePolicy
 
 @dataclass(frozen=True)
 class Policies:
-    """Every policy file, validated and cross-checked."""
+    """Every policy file, validated and cross-checked; absent files are named in `absent`."""
 
     owners: OwnersPolicy
     oncall: OncallPolicy
@@ -26,4 +27,17 @@ class Policies:
     ownership: OwnershipPolicy
     release: ReleasePolicy
     stale: StalePolicy
+    digest: DigestPolicy
     source: str = "policies"
+    # Files that do not exist: their model is an empty stand-in and the features that
+    # need them are off (features are opt-in by file).
+    absent: frozenset[str] = frozenset()
+
+    def off_reason(self, files: tuple[str, ...]) -> str | None:
+        """Why a feature needing `files` is off (absent or `enabled: false`), or None if on."""
+        for name in files:
+            if name in self.absent:
+                return f"{self.source}/{name}.yaml absent"
+            if not getattr(self, name).enabled:
+                return f"enabled: false in {self.source}/{name}.yaml"
+        return None

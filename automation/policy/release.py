@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from automation.policy.base import PolicyDate, PolicyModel, RefProblem, Regex, Slug, TimeZone
+from automation.policy.base import (
+    PolicyDate,
+    PolicyFile,
+    PolicyModel,
+    RefProblem,
+    Regex,
+    Slug,
+    TimeZone,
+)
 from automation.policy.oncall import Weekday
 from automation.policy.owners import pattern_problem
 
@@ -163,17 +171,19 @@ class Category(PolicyModel):
         return self.needs
 
 
-class ReleasePolicy(PolicyModel):
+class ReleasePolicy(PolicyFile):
     """When trains leave, from where to where, what they are called, and their changelog."""
 
-    timezone: TimeZone = "UTC"
-    weekdays: tuple[Weekday, ...] = Field(default=("tuesday",), min_length=1)
-    time: dt.time = dt.time(15, 0)
+    # The fields that define a train are required: an empty release.yaml is not a weekly
+    # train into `stable` nobody asked for.
+    timezone: TimeZone
+    weekdays: tuple[Weekday, ...] = Field(min_length=1)
+    time: dt.time
     every_weeks: int = Field(default=1, ge=1, le=52)
     anchor: PolicyDate | None = None
     catch_up: bool = True
-    source_branch: BranchName = "main"
-    release_base: BranchName = "stable"
+    source_branch: BranchName
+    release_base: BranchName
     branch_pattern: NamePattern = "release-train/{date}"
     tag_pattern: NamePattern = "train-{date}"
     title_pattern: str = "Release train {date}"

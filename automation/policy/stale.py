@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from automation.policy.base import Glob, PolicyModel, RefProblem, Slug
+from automation.policy.base import Glob, PolicyFile, PolicyModel, RefProblem, Slug
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class AdoptWarnings(PolicyModel):
         return any(text in body for text in self.comments)
 
 
-class StalePolicy(PolicyModel):
+class StalePolicy(PolicyFile):
     """Every stale rule (the first rule that covers an item sweeps it) and the write budget."""
 
     rules: tuple[StaleRule, ...] = Field(min_length=1)

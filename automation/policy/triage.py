@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from automation.policy.base import Glob, Login, PolicyModel, RefProblem, Regex, Slug
+from automation.policy.base import Glob, Login, PolicyFile, PolicyModel, RefProblem, Regex, Slug
 from automation.policy.templating import template_problem
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 }
 
 
-class TriagePolicy(PolicyModel):
+class TriagePolicy(PolicyFile):
     """How eval-regression issues are recognised, sized, routed and acknowledged."""
 
     label: str = "eval-regression"

@@ -37,4 +37,5 @@ SPEC = Feature(
     collect=collect,
     plan=plan,
     sweeps=True,
+    policy_files=("digest",),
 )

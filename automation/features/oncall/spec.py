@@ -37,4 +37,6 @@ SPEC = Feature(
     collect=collect,
     plan=plan,
     sweeps=True,
+    policy_files=("oncall",),
+    uses_files=("owners",),
 )

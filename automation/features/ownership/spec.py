@@ -49,4 +49,6 @@ SPEC = Feature(
         "pull_request_review.edited",
     ),
     sweeps=False,
+    policy_files=("ownership",),
+    uses_files=("owners",),
 )

@@ -41,4 +41,5 @@ SPEC = Feature(
         "pull_request.closed",
     ),
     sweeps=True,
+    policy_files=("release",),
 )

@@ -46,4 +46,5 @@ SPEC = Feature(
         "issue_comment.edited",
     ),
     sweeps=True,
+    policy_files=("stale",),
 )

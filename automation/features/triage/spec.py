@@ -52,4 +52,6 @@ SPEC = Feature(
     ),
     sweeps=True,
     refine=refine,
+    policy_files=("triage",),
+    uses_files=("owners", "oncall"),
 )
