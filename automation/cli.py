@@ -463,6 +463,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             finish_all()  # the terminal's progress line ends before the shell prompt
 
 
+def _error(line: str) -> None:
+    """One error line on stderr; in GitHub Actions also an annotation on the run."""
+    print(line, file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::error title=dataface-ops::{_workflow_command_escape(line)}")
+
+
 def _handle_error(exc: BaseException) -> int:
     """Classify a failure: bad input 2, GitHub or the network failed 1, anything else a bug 3."""
     if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -475,10 +482,7 @@ def _handle_error(exc: BaseException) -> int:
             # idempotent writes were retried already; nothing relies on memory between runs.
             from automation.github import failure_text
 
-            print(
-                f"error: GitHub failed: {failure_text(exc)}; the next run resumes",
-                file=sys.stderr,
-            )
+            _error(f"error: GitHub failed: {failure_text(exc)}; the next run resumes")
             return EXIT_FAILED
     if "automation.policy.loader" in sys.modules:
         from automation.policy.loader import PolicyError
@@ -498,52 +502,48 @@ def _handle_error(exc: BaseException) -> int:
 
         if isinstance(exc, RateLimitExceededException):
             where = getattr(exc, "request_line", None)
-            print(
+            _error(
                 f"error: {where + ': ' if where else ''}the GitHub rate limit is exhausted; "
-                "nothing more was written, and the next run resumes",
-                file=sys.stderr,
+                "nothing more was written, and the next run resumes"
             )
             return EXIT_FAILED
         if isinstance(exc, BadCredentialsException):
-            print("error: GitHub rejected the credentials (check GITHUB_TOKEN)", file=sys.stderr)
+            _error("error: GitHub rejected the credentials (check GITHUB_TOKEN)")
             return EXIT_BAD_INPUT
         if isinstance(exc, GithubException):
             from automation.github import failure_text
 
-            print(f"error: {failure_text(exc)}; the next run resumes", file=sys.stderr)
+            _error(f"error: {failure_text(exc)}; the next run resumes")
             return EXIT_FAILED
     if "jinja2" in sys.modules:
         from jinja2 import TemplateError
 
         if isinstance(exc, TemplateError):
             # Templates are trial-rendered at load; real data can still trip one.
-            print(
-                f"error: a policy template does not render: {exc.message or exc}", file=sys.stderr
-            )
+            _error(f"error: a policy template does not render: {exc.message or exc}")
             return EXIT_BAD_INPUT
     if "automation.snapshot.collect" in sys.modules:
         from automation.snapshot.collect import SnapshotError
 
         if isinstance(exc, SnapshotError):
-            print(f"error: unexpected answer from GitHub: {exc}", file=sys.stderr)
+            _error(f"error: unexpected answer from GitHub: {exc}")
             return EXIT_BAD_INPUT
     if isinstance(exc, _known_errors()):
-        print(f"error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
         return EXIT_BAD_INPUT
     if isinstance(exc, OSError):
-        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        _error(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return EXIT_BAD_INPUT
     if isinstance(exc, UnicodeDecodeError):
-        print(f"error: a file is not UTF-8 text ({exc.reason})", file=sys.stderr)
+        _error(f"error: a file is not UTF-8 text ({exc.reason})")
         return EXIT_BAD_INPUT
     # Anything else (a KeyError included) is a bug: show where, never call it bad input.
     import traceback
 
     traceback.print_exception(exc, file=sys.stderr)
-    print(
+    _error(
         f"error: this is a bug in dataface-ops ({type(exc).__name__}); please report it with "
-        f"the traceback above (exit {EXIT_BUG})",
-        file=sys.stderr,
+        f"the traceback above (exit {EXIT_BUG})"
     )
     return EXIT_BUG
 

@@ -105,3 +105,20 @@ def test_every_command_with_format_offers_the_same_three() -> None:
         for path, choices in offered.items()
         if choices != ["text", "markdown", "json"]
     } == {}
+
+
+def test_run_errors_are_annotations_in_github_actions(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A bad event payload in Actions: one line on stderr and the same as an annotation."""
+    event = tmp_path / "event.json"
+    event.write_text("{}", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "issues")
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    assert main(["run", "--policies", str(POLICIES)]) == 2
+    captured = capsys.readouterr()
+    (line,) = [x for x in captured.err.splitlines() if x.startswith("error: ")]
+    assert f"::error title=dataface-ops::{line}" in captured.out.splitlines()
