@@ -14,6 +14,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -320,3 +321,21 @@ def test_bounded_templates_still_render_what_policies_write() -> None:
     assert render_template(source, context) == (
         "123,456,789 00042 maya-chen, dev-patel ab 1024 ababab a+b\n1:12/2 2:34/2 none\n[1c]  block"
     )
+
+
+def test_validate_parses_each_policy_file_once(
+    policy_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The protection check asks for owners.yaml's lines; the loader's parse answers it."""
+    from automation.policy import loader
+
+    walked: list[int] = []
+    original = loader._walk
+
+    def counting(root: Any) -> Any:
+        walked.append(id(root))
+        return original(root)
+
+    monkeypatch.setattr(loader, "_walk", counting)
+    assert main(["validate", "--policies", str(policy_copy)]) == 0, capsys.readouterr().err
+    assert len(walked) == len(list(policy_copy.glob("*.yaml")))

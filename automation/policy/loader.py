@@ -184,13 +184,29 @@ def _first_alias_line(text: str) -> int | None:
     return None
 
 
+# The line maps of the texts the loader parsed last, so a later question about a field's
+# line (the protection check's) does not parse a file a second time. A few entries: one run
+# loads one policy directory (two at most for a PR against another base).
+_LINE_MAPS: dict[str, dict[Loc, int]] = {}
+_LINE_MAPS_KEPT = 16
+
+
+def _remember_lines(text: str, lines: dict[Loc, int]) -> None:
+    if len(_LINE_MAPS) >= _LINE_MAPS_KEPT:
+        _LINE_MAPS.pop(next(iter(_LINE_MAPS)))
+    _LINE_MAPS[text] = lines
+
+
 def field_lines(text: str) -> Callable[[Loc], int]:
     """The 1-based line of a field path in a policy file's text (1 when it cannot tell)."""
-    try:
-        lines = _walk(yaml.compose(text, Loader=_Loader)).lines
-    except yaml.YAMLError:
-        lines = {}
-    return lambda loc: _line_for(lines, loc)
+    lines = _LINE_MAPS.get(text)
+    if lines is None:
+        try:
+            lines = _walk(yaml.compose(text, Loader=_Loader)).lines
+        except yaml.YAMLError:
+            lines = {}
+    found = lines
+    return lambda loc: _line_for(found, loc)
 
 
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int:
@@ -265,6 +281,7 @@ def _parse_file(name: str, display: str, text: str, problems: list[PolicyProblem
     finally:
         loader.dispose()
     lines = composed.lines
+    _remember_lines(text, lines)
     if not isinstance(data, dict):
         problems.append(PolicyProblem(display, 1, "", "expected a mapping at the top level"))
         return _Parsed(None, lines)
