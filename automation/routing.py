@@ -10,34 +10,36 @@ from automation.events import Event, EventError
 from automation.features import Feature
 
 
-def _specs() -> list[Feature]:
+def _specs(registry: dict[str, Feature] | None = None) -> list[Feature]:
     # Read at call time: the registry is the one source (tests swap it for probes).
-    return sorted(features.FEATURES.values(), key=lambda f: (f.order, f.name))
+    chosen = features.FEATURES if registry is None else registry
+    return sorted(chosen.values(), key=lambda f: (f.order, f.name))
 
 
-def feature_order() -> tuple[str, ...]:
+def feature_order(registry: dict[str, Feature] | None = None) -> tuple[str, ...]:
     """Every registered feature, in the order they run for one trigger."""
-    return tuple(f.name for f in _specs())
+    return tuple(f.name for f in _specs(registry))
 
 
-def routes() -> dict[str, tuple[str, ...]]:
+def routes(registry: dict[str, Feature] | None = None) -> dict[str, tuple[str, ...]]:
     """`event.action` keys -> the features that re-check them, in running order."""
     table: dict[str, tuple[str, ...]] = {}
-    for spec in _specs():
+    for spec in _specs(registry):
         for key in spec.routes:
             table[key] = (*table.get(key, ()), spec.name)
     return table
 
 
-def scheduled() -> tuple[str, ...]:
+def scheduled(registry: dict[str, Feature] | None = None) -> tuple[str, ...]:
     """What a schedule or a manual dispatch runs when no feature is named."""
-    return tuple(f.name for f in _specs() if f.sweeps)
+    return tuple(f.name for f in _specs(registry) if f.sweeps)
 
 
-# Derived views of the specs as they were at import (the real features).
-FEATURE_ORDER: tuple[str, ...] = feature_order()
-ROUTES: dict[str, tuple[str, ...]] = routes()
-SCHEDULED: tuple[str, ...] = scheduled()
+# Views of the real features, from the discovered specs: never of a registry a test swapped
+# in when this module happened to be imported first.
+FEATURE_ORDER: tuple[str, ...] = feature_order(features.DISCOVERED)
+ROUTES: dict[str, tuple[str, ...]] = routes(features.DISCOVERED)
+SCHEDULED: tuple[str, ...] = scheduled(features.DISCOVERED)
 
 
 @dataclass(frozen=True)

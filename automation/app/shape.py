@@ -1,6 +1,9 @@
-"""A minimal shape check of the payload fields the features use, before anything is queued.
+"""What the app requires of a payload beyond `events.parse_event`, before it is queued.
 
-Kept apart so that a full validation of event payloads can replace it.
+`parse_event` (run by `event_from_json` at intake) already checks what the features read:
+positive subject numbers, `owner/name`, the subject of each event. A delivery also needs an
+installation to act as, and GitHub's own naming rules for the repository and its branch,
+since both end up in request paths.
 """
 
 from __future__ import annotations
@@ -40,10 +43,4 @@ def shape_problem(event: Event) -> str | None:
     branch = repository.get("default_branch")
     if branch is not None and (not isinstance(branch, str) or not branch or ".." in branch):
         return "repository.default_branch is not a branch name"
-    for key in ("issue", "pull_request"):
-        subject = payload.get(key)
-        if subject is not None and (
-            not isinstance(subject, Mapping) or not _positive_int(subject.get("number"))
-        ):
-            return f"{key}.number is not a positive integer"
     return None

@@ -66,8 +66,10 @@ def _discover() -> dict[str, Feature]:
     return {spec.name: spec for spec in sorted(specs, key=lambda s: (s.order, s.name))}
 
 
-# The registry, derived from the spec packages (tests swap it for probes).
-FEATURES: dict[str, Feature] = _discover()
+# The spec packages as discovered, and the registry the engine and router read (a copy:
+# tests swap the registry for probes; views of the real features keep to DISCOVERED).
+DISCOVERED: dict[str, Feature] = _discover()
+FEATURES: dict[str, Feature] = dict(DISCOVERED)
 
 
 def get(name: str) -> Feature:
