@@ -161,31 +161,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 
-def contents_json(path: str, text: str) -> dict[str, Any]:
-    """A contents API answer for one file."""
-    import base64
-
-    blob = f"https://api.github.com/repos/{REPO}/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1"
-    return {
-        "type": "file",
-        "encoding": "base64",
-        "size": len(text.encode()),
-        "name": path.rsplit("/", 1)[-1],
-        "path": path,
-        "content": base64.b64encode(text.encode()).decode(),
-        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
-        "url": f"https://api.github.com/repos/{REPO}/contents/{path}",
-        "git_url": blob,
-        "html_url": f"https://github.com/{REPO}/blob/master/{path}",
-        "download_url": f"https://raw.githubusercontent.com/{REPO}/master/{path}",
-        "_links": {
-            "self": f"https://api.github.com/repos/{REPO}/contents/{path}",
-            "git": blob,
-            "html": f"https://github.com/{REPO}/blob/master/{path}",
-        },
-    }
-
-
 def mock_installation(github: Any, *, installation_id: int = 1) -> None:
     """Token, installation of the repository, default-branch head and policies (GitHub mock)."""
     from responses.matchers import query_param_matcher
@@ -211,7 +186,7 @@ def mock_installation(github: Any, *, installation_id: int = 1) -> None:
         name = f"policies/{path.name}"
         github.get(
             f"{base}/contents/{name}?ref={HEAD}",
-            json=contents_json(name, path.read_text(encoding="utf-8")),
+            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
             match=[query_param_matcher({"ref": HEAD})],
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
 from pathlib import Path
@@ -48,27 +47,6 @@ def pull(number: int, *, changed_files: int = 2, **extra: Any) -> dict[str, Any]
     return data
 
 
-def content(path: str, text: str) -> dict[str, Any]:
-    """A contents-API file answer (GitHub's example is a directory listing)."""
-    url = f"{checker.API_URL}{API}/contents/{path}"
-    blob = f"{checker.API_URL}{API}/git/blobs/{'d' * 40}"
-    html = f"https://github.com/{REPO}/blob/main/{path}"
-    return {
-        "type": "file",
-        "encoding": "base64",
-        "size": len(text.encode()),
-        "name": path.rsplit("/", 1)[-1],
-        "path": path,
-        "content": base64.b64encode(text.encode()).decode(),
-        "sha": "d" * 40,
-        "url": url,
-        "git_url": blob,
-        "html_url": html,
-        "download_url": f"https://raw.githubusercontent.com/{REPO}/main/{path}",
-        "_links": {"self": url, "git": blob, "html": html},
-    }
-
-
 def review_requested(team: str) -> dict[str, Any]:
     """An issue event saying a team was asked to review (GitHub's example is `closed`)."""
     event = checker.example("issues/list-events", repo=REPO)[0]
@@ -107,7 +85,7 @@ def mock_codeowners(github: GitHubMock, text: str = CODEOWNERS, ref: str = BASE)
     )
     github.get(
         f"{API}/contents/CODEOWNERS",
-        json=content("CODEOWNERS", text),
+        json=checker.contents_json(REPO, "CODEOWNERS", text),
         match=[matchers.query_param_matcher({"ref": ref})],
     )
 
@@ -349,7 +327,9 @@ def test_codeowners_locations_in_githubs_order(
 
     for path in (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"):
         if path in answers:
-            github.get(f"{API}/contents/{path}", json=content(path, answers[path]))
+            github.get(
+                f"{API}/contents/{path}", json=checker.contents_json(REPO, path, answers[path])
+            )
         else:
             github.get(f"{API}/contents/{path}", status=404, json={"message": "Not Found"})
     found = read_codeowners(repo(), BASE)

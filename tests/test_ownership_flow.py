@@ -6,7 +6,6 @@ against the contract-checked GitHub mock, and looks at what was written to GitHu
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from collections.abc import Iterable
@@ -25,27 +24,6 @@ from tests.github_api.webhooks import webhook_payload
 ROOT = Path(__file__).resolve().parent.parent
 CODEOWNERS = (ROOT / "CODEOWNERS").read_text(encoding="utf-8")
 OTHER_BASE = "c" * 40
-
-
-def content(repo: str, path: str, text: str) -> dict[str, Any]:
-    """A contents-API file answer."""
-    url = f"{checker.API_URL}/repos/{repo}/contents/{path}"
-    blob = f"{checker.API_URL}/repos/{repo}/git/blobs/{'d' * 40}"
-    html = f"https://github.com/{repo}/blob/main/{path}"
-    return {
-        "type": "file",
-        "encoding": "base64",
-        "size": len(text.encode()),
-        "name": path.rsplit("/", 1)[-1],
-        "path": path,
-        "content": base64.b64encode(text.encode()).decode(),
-        "sha": "d" * 40,
-        "url": url,
-        "git_url": blob,
-        "html_url": html,
-        "download_url": f"https://raw.githubusercontent.com/{repo}/main/{path}",
-        "_links": {"self": url, "git": blob, "html": html},
-    }
 
 
 @dataclass
@@ -125,7 +103,7 @@ class Flow:
         )
         self.github.get(
             f"{self.api}/contents/CODEOWNERS",
-            json=content(self.repo, "CODEOWNERS", text),
+            json=checker.contents_json(self.repo, "CODEOWNERS", text),
             match=ref_only,
         )
 
@@ -134,7 +112,7 @@ class Flow:
         for path in sorted((directory or self.policies).glob("*.yaml")):
             self.github.get(
                 f"{self.api}/contents/policies/{path.name}",
-                json=content(self.repo, f"policies/{path.name}", path.read_text()),
+                json=checker.contents_json(self.repo, f"policies/{path.name}", path.read_text()),
                 match=[matchers.query_param_matcher({"ref": ref})],
             )
 

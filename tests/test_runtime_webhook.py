@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import socket
@@ -326,28 +325,6 @@ def probe_plan(policies: Any, snapshot: Snapshot, now: Any) -> Plan:
     )
 
 
-def _contents_json(path: str, text: str) -> dict[str, Any]:
-    blob = "https://api.github.com/repos/Codertocat/Hello-World/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1"
-    return {
-        "type": "file",
-        "encoding": "base64",
-        "size": len(text.encode()),
-        "name": path.rsplit("/", 1)[-1],
-        "path": path,
-        "content": base64.b64encode(text.encode()).decode(),
-        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
-        "url": f"https://api.github.com/repos/{REPO}/contents/{path}",
-        "git_url": blob,
-        "html_url": f"https://github.com/{REPO}/blob/master/{path}",
-        "download_url": f"https://raw.githubusercontent.com/{REPO}/master/{path}",
-        "_links": {
-            "self": f"https://api.github.com/repos/{REPO}/contents/{path}",
-            "git": blob,
-            "html": f"https://github.com/{REPO}/blob/master/{path}",
-        },
-    }
-
-
 def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_default_branch(
     tmp_path: Path,
     private_key: str,
@@ -385,7 +362,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         name = f"policies/{path.name}"
         github.get(
             f"{base}/contents/{name}?ref={head}",
-            json=_contents_json(name, path.read_text(encoding="utf-8")),
+            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
             match=[query_param_matcher({"ref": head})],
         )
     github.get(f"{base}/issues/1", json=checker.issue_json(1, repo=REPO))
@@ -413,7 +390,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
                 text += "\nsurprise: true\n"
             github.get(
                 f"{base}/contents/{name}?ref={moved}",
-                json=_contents_json(name, text),
+                json=checker.contents_json(REPO, name, text),
                 match=[query_param_matcher({"ref": moved})],
             )
         assert _post(port, *_delivery("issues.opened"))[0] == 202
@@ -681,7 +658,7 @@ def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
         name = f"policies/{path.name}"
         github.get(
             f"{base}/contents/{name}?ref={head}",
-            json=_contents_json(name, path.read_text(encoding="utf-8")),
+            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
             match=[query_param_matcher({"ref": head})],
         )
     _github_answers_from_its_examples(github, REPO)  # every other read: GitHub's own examples

@@ -437,7 +437,6 @@ class OwnershipWorld(World):
     """One PR, its check runs and review requests; the rest fixed."""
 
     def __init__(self, mock: FaultyGitHub, payload: dict[str, Any]) -> None:
-        import base64
         import json
         import re
 
@@ -483,20 +482,7 @@ class OwnershipWorld(World):
         mock.serve("GET", f"{api}/contents/.github/CODEOWNERS", {"message": "Not Found"}, 404)
         text = generated_text(shipped_policies())
         url = f"{api}/contents/CODEOWNERS"
-        content = {
-            "type": "file",
-            "encoding": "base64",
-            "size": len(text.encode()),
-            "name": "CODEOWNERS",
-            "path": "CODEOWNERS",
-            "content": base64.b64encode(text.encode()).decode(),
-            "sha": "d" * 40,
-            "url": url,
-            "git_url": None,
-            "html_url": None,
-            "download_url": None,
-            "_links": {"self": url, "git": None, "html": None},
-        }
+        content = checker.contents_json(self.repo, "CODEOWNERS", text)
         mock.serve("GET", re.compile(rf"{re.escape(url)}(\?.*)?$"), content)
         mock.serve(
             "GET",

@@ -540,6 +540,29 @@ def _api(base_url: str, repo: str | None) -> str:
     return f"{base_url.rstrip('/')}/repos/{repo or 'octocat/Hello-World'}"
 
 
+def contents_json(repo: str, path: str, text: str, *, ref: str = "main") -> JSON:
+    """A contents-API answer for one file (GitHub's example is a directory listing)."""
+    import base64
+
+    url = f"{API_URL}/repos/{repo}/contents/{path}"
+    blob = f"{API_URL}/repos/{repo}/git/blobs/{'d' * 40}"
+    html = f"https://github.com/{repo}/blob/{ref}/{path}"
+    return {
+        "type": "file",
+        "encoding": "base64",
+        "size": len(text.encode()),
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "content": base64.b64encode(text.encode()).decode(),
+        "sha": "d" * 40,
+        "url": url,
+        "git_url": blob,
+        "html_url": html,
+        "download_url": f"https://raw.githubusercontent.com/{repo}/{ref}/{path}",
+        "_links": {"self": url, "git": blob, "html": html},
+    }
+
+
 def user_json(login: str = "octocat", *, base_url: str = API_URL, **overrides: Any) -> JSON:
     """A ``simple-user`` (taken from the issue example) for ``login``."""
     user = example("issues/get", base_url=base_url)["user"]
