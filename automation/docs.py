@@ -177,6 +177,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "ownership": policies.ownership,
         "release": policies.release,
         "stale": policies.stale,
+        "tools": policies.tools,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
         "last_push": {
@@ -237,6 +238,13 @@ def dead_runbook_links(policies: Policies, root: Path, rendered: str) -> list[st
     runbook = policies.triage.runbook
     if runbook and not (root / runbook.split("#", 1)[0]).is_file():
         dead.append(f"{policies.source}/triage.yaml runbook: {runbook} does not exist")
+    # Every registered tool needs a runbook an incident about it can link first.
+    for index, tool in enumerate(policies.tools.tools):
+        where = f"{policies.source}/tools.yaml tools[{index}] ({tool.name})"
+        if not tool.runbook:
+            dead.append(f"{where}: no runbook (an incident about it would link nothing)")
+        elif not (root / tool.runbook.split("#", 1)[0]).is_file():
+            dead.append(f"{where}.runbook: {tool.runbook} does not exist")
     for path in sorted(runbooks.glob("*.md")) if runbooks.is_dir() else ():
         text = path.read_text(encoding="utf-8")
         for name in dict.fromkeys(runbook_refs(text, sibling_links=True)):

@@ -20,6 +20,7 @@ from automation.policy.policies import Policies as Policies
 from automation.policy.release import ReleasePolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.suggest import unknown_key_message, with_suggestion
+from automation.policy.tools import ToolsPolicy
 from automation.policy.triage import TriagePolicy
 
 # One file per concern, each owned in CODEOWNERS. Order is the order problems are reported in.
@@ -31,6 +32,7 @@ POLICY_FILES: dict[str, type[PolicyFile]] = {
     "release": ReleasePolicy,
     "stale": StalePolicy,
     "digest": DigestPolicy,
+    "tools": ToolsPolicy,
 }
 
 # A cross-file reference names its target file by its message; when that file is absent the

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 # Cross-file messages name what is unknown in one of these forms (see each cross_check).
 _UNKNOWN_NAME = re.compile(
-    r"unknown (?P<kind>person or team|person|team|area|rotation|severity) '(?P<name>[^']*)'"
+    r"unknown (?P<kind>person or team|person|team|area|rotation|severity|tool) '(?P<name>[^']*)'"
 )
 
 
@@ -81,6 +81,7 @@ def _names(policies: Policies, kind: str) -> list[str]:
         "area": [a.name for a in owners.areas],
         "rotation": [r.name for r in policies.oncall.rotations],
         "severity": list(policies.triage.sla_hours),
+        "tool": [t.name for t in policies.tools.tools],
     }.get(kind, [])
 
 
