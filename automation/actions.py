@@ -226,6 +226,12 @@ class Plan:
     # Reads the planner needed but the snapshot lacked: the engine reads them and plans
     # again (data flows one way: a collector never runs a planner to decide its reads).
     wants: tuple[Want, ...] = field(default=(), compare=False)
+    # The feature's own write budget for one run (the stale sweep's `max_writes_per_run`,
+    # lowered to what the rate limit allows) and where it comes from. The planner only
+    # declares it: the executor is the one place that meters writes, this budget and
+    # `--max-writes` alike, so a plan is always the whole diff.
+    budget: int | None = None
+    budget_source: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.actions)
@@ -252,6 +258,8 @@ class Report:
     plans: list[Plan] = field(default_factory=list)
     stopped: str | None = None
     writes: int = 0
+    # Writes metered against the budgets: made, or in a dry run that would be made.
+    metered: int = 0
     # Features that could not be planned (their reads failed); the others ran.
     errors: list[str] = field(default_factory=list)
 

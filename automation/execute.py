@@ -428,6 +428,79 @@ def _subject(action: Action) -> int | None:
     return number if isinstance(number, int) else None
 
 
+class _Meter:
+    """One plan's write budget: its own (`Plan.budget`) and what `--max-writes` leaves.
+
+    The executor is the only place that meters writes. The unit is a subject (one issue or
+    PR): a subject's writes are started only when they all fit, so a run leaves whole items
+    done and the rest untouched, in the plan's order (a later, smaller item never jumps the
+    queue). When not even the plan's first subject fits, its first writes go out: every plan
+    orders a subject's writes so that the next run completes a part.
+    """
+
+    def __init__(self, plan: Plan, report: Report, max_writes: int | None) -> None:
+        self.plan = plan
+        self.report = report
+        self.max_writes = max_writes
+        self.written = 0
+        self.started: set[int] = set()
+        self.deferring: str | None = None
+        self.deferred: set[int | tuple[str, int]] = set()
+        self.binding = ""
+
+    def _room(self) -> tuple[int, str]:
+        rooms = []
+        if self.plan.budget is not None:
+            rooms.append((self.plan.budget - self.written, "plan"))
+        if self.max_writes is not None:
+            rooms.append((self.max_writes - self.report.metered, "run"))
+        return min(rooms) if rooms else (1 << 62, "")
+
+    def defer(self, index: int, action: Action) -> str | None:
+        """Why `action` waits for the next run, or None when it may be written now."""
+        subject = _subject(action)
+        if self.deferring is None:
+            room, which = self._room()
+            if subject is None or subject not in self.started:
+                size = 1
+                if subject is not None:
+                    size = sum(1 for a in self.plan.actions[index:] if _subject(a) == subject)
+                if size > room and (self.written > 0 or room <= 0):
+                    self._start_deferring(which)
+                elif subject is not None:
+                    self.started.add(subject)
+            elif room <= 0:
+                self._start_deferring(which)
+        if self.deferring is None:
+            return None
+        self.deferred.add(subject if subject is not None else (type(action).__name__, index))
+        return self.deferring
+
+    def _start_deferring(self, which: str) -> None:
+        budget = self.plan.budget if which == "plan" else self.max_writes
+        self.binding = which
+        self.deferring = f"write budget of {budget} reached"
+
+    def count(self) -> None:
+        """One write made (or, in a dry run, that would be made)."""
+        self.written += 1
+        self.report.metered += 1
+
+    def note(self) -> str | None:
+        """The report's line about what the budget deferred, if anything."""
+        if not self.deferred:
+            return None
+        if self.binding == "plan":
+            budget, source = self.plan.budget, self.plan.budget_source
+        else:
+            budget, source = self.max_writes, "--max-writes"
+        why = f" ({source})" if source else ""
+        return (
+            f"{self.plan.feature}: {len(self.deferred)} item(s) deferred to the next run by the "
+            f"write budget of {budget} writes{why}"
+        )
+
+
 def _execute_plan(
     plan: Plan,
     repo: Repository | None,
@@ -442,7 +515,8 @@ def _execute_plan(
     # of them, the later ones wait for the next run, which plans them again from the state;
     # a refusal (a locked issue's comment) holds nothing back. Other subjects go on.
     held: dict[int, str] = {}
-    for action in plan.actions:
+    meter = _Meter(plan, report, max_writes)
+    for index, action in enumerate(plan.actions):
         if report.stopped:
             report.outcomes.append(Outcome(action, "skipped", report.stopped))
             continue
@@ -450,14 +524,14 @@ def _execute_plan(
         if subject is not None and subject in held:
             report.outcomes.append(Outcome(action, "skipped", held[subject]))
             continue
+        deferred = meter.defer(index, action)
+        if deferred is not None:
+            report.outcomes.append(Outcome(action, "skipped", deferred))
+            continue
+        meter.count()
         if dry_run:
             log.info("[dry-run] %s", action.describe())
             report.outcomes.append(Outcome(action, "dry-run"))
-            continue
-        if max_writes is not None and report.writes >= max_writes:
-            report.outcomes.append(
-                Outcome(action, "skipped", f"write budget of {max_writes} reached")
-            )
             continue
         if repo is None:
             raise ValueError("a repository is needed to apply actions")
@@ -483,3 +557,6 @@ def _execute_plan(
             continue
         log.info("applied %s", action.describe())
         report.outcomes.append(Outcome(action, "applied", detail))
+    note = meter.note()
+    if note is not None:
+        report.notes.append(note)

@@ -10,6 +10,7 @@ from typing import Any
 
 from automation.actions import (
     Action,
+    Outcome,
     Plan,
     Report,
 )
@@ -27,6 +28,31 @@ def _action_dict(action: Action) -> dict[str, Any]:
     }
 
 
+# A run meters a plan's writes; what its budget defers waits for the next run. A sweep over
+# thousands of items defers thousands of writes: the text and Markdown reports show the
+# first few and count the rest (a job summary is capped at 1 MiB; JSON keeps every one).
+DEFERRED_SHOWN = 10
+
+
+def _shown(plan: Plan, status_of: dict[int, Outcome]) -> tuple[list[Action], int]:
+    """The actions a human report lists, and how many deferred ones it leaves out."""
+    shown: list[Action] = []
+    deferred = hidden = 0
+    for action in plan.actions:
+        outcome = status_of.get(id(action))
+        if outcome and outcome.status == "skipped" and outcome.detail.startswith("write budget"):
+            deferred += 1
+            if deferred > DEFERRED_SHOWN:
+                hidden += 1
+                continue
+        shown.append(action)
+    return shown, hidden
+
+
+def _hidden_line(hidden: int) -> str:
+    return f"... and {hidden:,} more deferred to the next run by the write budget"
+
+
 def render_text(plans: Sequence[Plan], report: Report | None = None) -> str:
     """Render plans (and, after execution, their outcomes) as plain text."""
     status_of = {id(o.action): o for o in report.outcomes} if report else {}
@@ -36,12 +62,15 @@ def render_text(plans: Sequence[Plan], report: Report | None = None) -> str:
         lines.append(f"{plan.feature}: {count} action{'s' if count != 1 else ''}")
         for note in plan.notes:
             lines.append(f"  note: {note}")
-        for action in plan.actions:
+        shown, hidden = _shown(plan, status_of)
+        for action in shown:
             outcome = status_of.get(id(action))
             status = f"[{outcome.status}] " if outcome else ""
             detail = f" ({outcome.detail})" if outcome and outcome.detail else ""
             lines.append(f"  - {status}{action.describe()}{detail}")
             lines.append(f"      why: {action.reason}")
+        if hidden:
+            lines.append(f"  {_hidden_line(hidden)}")
     if report is not None:
         lines.extend(f"note: {note}" for note in report.notes)
         lines.extend(f"error: {error}" for error in report.errors)
@@ -78,7 +107,8 @@ def render_markdown(plans: Sequence[Plan], report: Report | None = None) -> str:
             continue
         out.append("| action | why | outcome |")
         out.append("| --- | --- | --- |")
-        for action in plan.actions:
+        shown, hidden = _shown(plan, status_of)
+        for action in shown:
             outcome = status_of.get(id(action))
             result: str = outcome.status if outcome else "planned"
             if outcome and outcome.detail:
@@ -87,6 +117,8 @@ def render_markdown(plans: Sequence[Plan], report: Report | None = None) -> str:
                 f"| {_md_escape(action.describe())} | {_md_escape(action.reason)} "
                 f"| {_md_escape(result)} |"
             )
+        if hidden:
+            out.append(f"| {_hidden_line(hidden)} | | |")
         out.append("")
     if report is not None:
         for note in report.notes:

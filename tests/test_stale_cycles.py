@@ -20,6 +20,7 @@ from tests.test_stale_planner import (
     describe,
     event,
     issue,
+    metered,
     policies,
     shipped,
     warned,
@@ -248,5 +249,7 @@ def test_a_budget_smaller_than_one_warning_still_writes_its_first_half() -> None
     item = issue(7, updated=90, read=False)
     snapshot = make_snapshot(issues=(item,)).model_copy(update={"writes_left": 1})
     plan = plan_stale(policies({**RULE, "on_stale": {}}), snapshot, NOW)
-    assert describe(plan) == ["#7: comment stale:warning-7"]
-    assert any("deferred" in note for note in plan.notes)
+    assert (plan.budget, plan.budget_source) == (1, "lowered to what the rate limit allows")
+    written, notes = metered(plan)
+    assert describe(written) == ["#7: comment stale:warning-7"]
+    assert any("deferred" in note and "rate limit" in note for note in notes)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from automation.actions import EditIssue, Plan, UpsertComment
+from automation.execute import execute
 from automation.features.stale.plan import plan_stale
 from automation.policy.loader import Policies, load_policy_dir
 from automation.policy.stale import StalePolicy
@@ -492,6 +493,13 @@ def test_warning_and_closing_bodies_render_the_policy_templates() -> None:
     assert close[0].labels == ("stale", "closed-stale") and close[0].state_reason == "not_planned"
 
 
+def metered(plan: Plan) -> tuple[Plan, list[str]]:
+    """The part of a plan the executor writes within its budget (a dry run), and its notes."""
+    report = execute([plan], None, dry_run=True)
+    written = tuple(o.action for o in report.outcomes if o.status == "dry-run")
+    return dataclasses.replace(plan, actions=written), report.notes
+
+
 def test_budget_cuts_oldest_activity_first_and_notes_the_rest() -> None:
     snapshot = make_snapshot(
         issues=(
@@ -503,18 +511,26 @@ def test_budget_cuts_oldest_activity_first_and_notes_the_rest() -> None:
     )
     pols = policies(budget=5)
     plan = plan_stale(pols, snapshot, NOW)
-    assert describe(plan) == [
+    # The plan is the whole diff, oldest activity first; it declares the policy's budget.
+    assert [a.number for a in plan.actions] == [2, 2, 4, 4, 3, 3, 1, 1]
+    assert (plan.budget, plan.budget_source) == (5, "stale.yaml max_writes_per_run")
+    # The executor writes whole items while they fit: two items, never half of a third.
+    written, notes = metered(plan)
+    assert describe(written) == [
         "#2: comment stale:warning-2",
         "#2: add labels stale, inactive",
         "#4: comment stale:warning-4",
         "#4: add labels stale, inactive",
     ]
-    assert "2 item(s) deferred to the next run by the write budget of 5 writes" in plan.notes[1]
+    assert (
+        "stale: 2 item(s) deferred to the next run by the write budget of 5 writes "
+        "(stale.yaml max_writes_per_run)"
+    ) in notes
     # The next runs pick up the rest, with no state kept anywhere but in GitHub.
     runs = 1
-    while plan:
-        snapshot = simulate(snapshot, plan)
-        plan = plan_stale(pols, snapshot, NOW)
+    while written:
+        snapshot = simulate(snapshot, written)
+        written, _ = metered(plan_stale(pols, snapshot, NOW))
         runs += 1
     assert runs == 3
     assert all("stale" in i.labels for i in snapshot.issues)

@@ -232,9 +232,13 @@ def test_budget_defers_oldest_last_and_the_next_sweep_resumes(github: GitHubMock
     second = run_live(repository(), pols, ["stale"], None, NOW, dry_run=False, max_writes=None)
     assert second.count("applied") == 6
     assert sorted(n for n, i in backlog.items.items() if i.labels) == [5, 6, 7, 8, 9, 10]
-    # The executor's own --max-writes applies on top of the policy's budget.
+    # The executor's own --max-writes applies on top of the policy's budget: one item of
+    # the four left is written, the other three wait, and the note names the binding budget.
     third = run_live(repository(), pols, ["stale"], None, NOW, dry_run=False, max_writes=2)
-    assert third.count("applied") == 2 and third.count("skipped") == 4
+    assert third.count("applied") == 2 and third.count("skipped") == 6
+    assert (
+        "stale: 3 item(s) deferred to the next run by the write budget of 2 writes (--max-writes)"
+    ) in third.notes
 
 
 def test_dry_run_reads_but_never_writes(github: GitHubMock) -> None:

@@ -284,10 +284,11 @@ def _writes_comment(d: _Decision) -> bool:
 
 
 def plan_stale(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan:
-    """Plan the sweep: close, repair, un-stale and warn, oldest first, within the budget.
+    """Plan the sweep: close, repair, un-stale and warn, due closes first, then the oldest.
 
-    The budget is the policy's `max_writes_per_run`, lowered to the writes the rate limit
-    still allows when the collector read it (`snapshot.writes_left`).
+    The plan declares its write budget, the policy's `max_writes_per_run` lowered to the
+    writes the rate limit still allows when the collector read it (`snapshot.writes_left`);
+    the executor meters it.
     """
     policy = policies.stale
     adopt = policy.adopt_warnings
@@ -337,39 +338,21 @@ def plan_stale(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan
         decisions = [d for d in decisions if d.verdict == "unstale"]
     decisions.sort(key=lambda d: (_PRIORITY[d.verdict], d.sort_at, d.item.number))
     actions: list[Action] = []
-    budget = policy.max_writes_per_run
-    if snapshot.writes_left is not None:
-        budget = min(budget, snapshot.writes_left)
-    deferred = 0
     counts: dict[str, int] = {}
     for d in decisions:
-        if deferred:
-            deferred += 1
-            continue
-        planned = _actions(d, snapshot, now, adopt)
-        if len(actions) + len(planned) > budget:
-            deferred = 1
-            continue
-        actions += planned
+        actions += _actions(d, snapshot, now, adopt)
         counts[d.verdict] = counts.get(d.verdict, 0) + 1
-    if not actions and decisions and budget > 0:
-        # Not even the first item fits (a tight rate limit): write its first writes. Every
-        # verdict writes in an order the next run completes (comment before label, closing
-        # comment before the close, the stale label removed last), so a part is progress.
-        first = decisions[0]
-        actions = _actions(first, snapshot, now, adopt)[:budget]
-        counts[f"{first.verdict} (in part)"] = 1
+    # The write budget is declared here and metered by the executor (the one place writes
+    # are counted): the plan is the whole diff, in the order the budget takes it.
+    budget, source = policy.max_writes_per_run, "stale.yaml max_writes_per_run"
+    if snapshot.writes_left is not None and snapshot.writes_left < budget:
+        budget, source = snapshot.writes_left, "lowered to what the rate limit allows"
     notes = []
     if not event_run:
         done = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to change"
-        notes.append(f"examined {examined} open items ({exempt} exempt): {done}")
-    if deferred:
-        limited = (
-            " (lowered to what the rate limit allows)" if budget < policy.max_writes_per_run else ""
-        )
         notes.append(
-            f"{deferred} item(s) deferred to the next run by the write budget of {budget} writes"
-            f"{limited}; due closes went first, then the oldest activity"
+            f"examined {examined} open items ({exempt} exempt): {done}; due closes first, "
+            "then the oldest activity"
         )
     if locked:
         notes.append(
@@ -380,7 +363,7 @@ def plan_stale(policies: Policies, snapshot: Snapshot, now: dt.datetime) -> Plan
         notes.append(
             f"{len(unread)} item(s) left alone: their activity was not read ({_numbers(unread)})"
         )
-    return Plan(FEATURE, tuple(actions), tuple(notes))
+    return Plan(FEATURE, tuple(actions), tuple(notes), budget=budget, budget_source=source)
 
 
 def _numbers(numbers: Sequence[int]) -> str:
