@@ -49,6 +49,12 @@ class Delivery:
     received: float
 
 
+def _body_key(delivery_id: str, record: dict[str, Any]) -> str:
+    """Where a job's body is stored (records written before bodies had keys of their own)."""
+    key = record.get("body")
+    return key if isinstance(key, str) else f"body:{delivery_id}"
+
+
 class Permanent(Exception):
     """A failure that a retry cannot fix (a bad policy, a repository outside the installation)."""
 
@@ -198,14 +204,26 @@ class DeliveryQueue:
             self.metrics.duplicates.inc()
             return "duplicate"  # processed already
         now = self.clock()
-        record = {"name": name, "received": now, "attempt": 0}
-        # The body first (a duplicate rewrites the same bytes), then the job record: the
-        # delivery's durable mark and its dedup while unfinished. A crash after it and before
-        # the queue write leaves a job that recovery queues.
-        self.payloads.put_data(f"body:{delivery_id}", body)
+        # Each acceptance stores its body under a key of its own, named in its job record: the
+        # finish of an earlier acceptance of the same GUID (on another machine) deletes only
+        # its own body, never this one.
+        body_key = f"body:{delivery_id}:{uuid.uuid4().hex[:12]}"
+        record = {"name": name, "received": now, "attempt": 0, "body": body_key}
+        # The body first, then the job record: the delivery's durable mark and its dedup
+        # while unfinished. A crash after it and before the queue write leaves a job that
+        # recovery queues.
+        self.payloads.put_data(body_key, body)
         if not self.journal.put_if_empty(f"job:{delivery_id}", json.dumps(record).encode()):
+            self.payloads.delete_data(body_key)
             self.metrics.duplicates.inc()
             return "duplicate"  # accepted, not finished yet
+        # Another machine may have finished this GUID between the `seen` check above and the
+        # job record (a finish marks it seen, then deletes its job record): look again.
+        if self.seen.has_data_for_key(f"seen:{delivery_id}"):
+            self.journal.delete_data(f"job:{delivery_id}")
+            self.payloads.delete_data(body_key)
+            self.metrics.duplicates.inc()
+            return "duplicate"
         try:
             self.huey.enqueue(self.task.s(delivery_id))
         except Exception:
@@ -279,13 +297,13 @@ class DeliveryQueue:
             if not self._claim(f"claim:{delivery_id}"):
                 return  # another live worker runs it
             record = json.loads(bytes(raw))
-            body = self.payloads.peek_data(f"body:{delivery_id}")
+            body = self.payloads.peek_data(_body_key(delivery_id, record))
             try:
                 if not isinstance(body, bytes | memoryview):
                     raise EventError("no stored body")
                 event = event_from_json(record["name"], bytes(body), delivery_id=delivery_id)
             except EventError as exc:
-                self._finish(delivery_id, None, failed=f"stored payload unreadable: {exc}")
+                self._finish(delivery_id, None, record, failed=f"stored payload unreadable: {exc}")
                 return
             key = subject_key(event)
             if not self._claim(f"lock:{key}"):
@@ -315,7 +333,7 @@ class DeliveryQueue:
                 )
                 raise RetryTask(delay=delay) from None
             except Permanent as exc:
-                self._finish(delivery_id, key, failed=str(exc))
+                self._finish(delivery_id, key, record, failed=str(exc))
                 return
             except Exception as exc:
                 attempt = int(record.get("attempt", 0)) + 1
@@ -323,6 +341,7 @@ class DeliveryQueue:
                     self._finish(
                         delivery_id,
                         key,
+                        record,
                         failed=f"{type(exc).__name__}: {exc} (attempt {attempt}, giving up)",
                     )
                     return
@@ -340,7 +359,7 @@ class DeliveryQueue:
                     extra={"status": "retrying"},
                 )
                 raise RetryTask(delay=delay) from None
-            self._finish(delivery_id, key)
+            self._finish(delivery_id, key, record)
             log.info("processed in %.3fs", self.clock() - started, extra={"status": "processed"})
 
     def _owns(self, key: str) -> bool:
@@ -365,7 +384,14 @@ class DeliveryQueue:
         self.metrics.retried.inc()
         self._release(f"claim:{delivery_id}")
 
-    def _finish(self, delivery_id: str, key: str | None, *, failed: str | None = None) -> None:
+    def _finish(
+        self,
+        delivery_id: str,
+        key: str | None,
+        record: dict[str, Any],
+        *,
+        failed: str | None = None,
+    ) -> None:
         if key is not None and not self._owns(f"claim:{delivery_id}"):
             log.warning("finished after its claim was taken over; the new owner counts it")
             return
@@ -376,7 +402,7 @@ class DeliveryQueue:
         # redelivery (from the App settings or the sweep) is processed, not dropped.
         self.journal.delete_data(f"job:{delivery_id}")
         self._release(f"claim:{delivery_id}")
-        self.payloads.delete_data(f"body:{delivery_id}")
+        self.payloads.delete_data(_body_key(delivery_id, record))
         if failed is not None:
             self.metrics.failed.inc()
             log.error("processing failed: %s", failed, extra={"status": "failed"})
