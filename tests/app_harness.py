@@ -163,7 +163,6 @@ HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 def mock_installation(github: Any, *, installation_id: int = 1) -> None:
     """Token, installation of the repository, default-branch head and policies (GitHub mock)."""
-    from responses.matchers import query_param_matcher
 
     from tests.github_api import checker
 
@@ -182,13 +181,15 @@ def mock_installation(github: Any, *, installation_id: int = 1) -> None:
     branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
     branch["commit"]["sha"] = HEAD
     github.get(f"{base}/branches/master", json=branch)
-    for path in sorted((ROOT / "policies").glob("*.yaml")):
-        name = f"policies/{path.name}"
-        github.get(
-            f"{base}/contents/{name}?ref={HEAD}",
-            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
-            match=[query_param_matcher({"ref": HEAD})],
-        )
+    github.serve_files(REPO, HEAD, shipped_policies())
+
+
+def shipped_policies() -> dict[str, str]:
+    """The shipped policy files by repository path, as the app reads them at a commit."""
+    return {
+        f"policies/{path.name}": path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "policies").glob("*.yaml"))
+    }
 
 
 def redeliver_failed(private_key: str, tmp_path: Path, wanted: set[str], since: float) -> None:

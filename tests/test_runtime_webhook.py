@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from responses.matchers import query_param_matcher
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -359,13 +358,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
     branch["commit"]["sha"] = head
     github.get(f"{base}/branches/master", json=branch)
-    for path in sorted((ROOT / "policies").glob("*.yaml")):
-        name = f"policies/{path.name}"
-        github.get(
-            f"{base}/contents/{name}?ref={head}",
-            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
-            match=[query_param_matcher({"ref": head})],
-        )
+    github.serve_files(REPO, head, h.shipped_policies())
     github.get(f"{base}/issues/1", json=checker.issue_json(1, repo=REPO))
     github.post(f"{base}/issues/1/comments", json=checker.comment_json(repo=REPO), status=201)
 
@@ -384,30 +377,24 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
             f"{base}/branches/master",
             json=branch | {"commit": branch["commit"] | {"sha": moved}},
         )
-        for path in sorted((ROOT / "policies").glob("*.yaml")):
-            name = f"policies/{path.name}"
-            text = path.read_text(encoding="utf-8")
-            if path.name == "oncall.yaml":
-                text += "\nsurprise: true\n"
-            github.get(
-                f"{base}/contents/{name}?ref={moved}",
-                json=checker.contents_json(REPO, name, text),
-                match=[query_param_matcher({"ref": moved})],
-            )
+        broken = h.shipped_policies()
+        broken["policies/oncall.yaml"] += "\nsurprise: true\n"
+        github.serve_files(REPO, moved, broken)
         assert _post(port, *_delivery("issues.opened"))[0] == 202
         _wait(lambda: service.health()["failed"] == 1)
     assert PROBED == [(1,), (1,)]
-    files = len(POLICY_FILES)
-    assert github.count("GET", "/contents/") == 2 * files  # every policy file at each commit
+    # Every policy file at each commit in one GraphQL request; no contents GET at all.
+    assert github.count("GET", "/contents/") == 0
+    reads = github.json_bodies("POST", "/graphql")
+    assert len(reads) == 2
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "policies/oncall.yaml:" in errors[0] and "surprise" in errors[0]
     assert github.count("POST", "/access_tokens") == 1  # cached until it expires
     assert github.count("GET", "/branches/") == 3  # the default branch's head, per delivery
     # Policies were read once per commit SHA, not once per delivery.
-    refs = [
-        c.request.url.rsplit("ref=", 1)[-1] for c in github.calls if "/contents/" in c.request.url
-    ]
-    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == files
+    for read, ref in zip(reads, (head, moved), strict=True):
+        expressions = sorted(v for k, v in read["variables"].items() if k.startswith("e"))
+        assert expressions == sorted(f"{ref}:policies/{name}.yaml" for name in POLICY_FILES)
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
     # The repository's installation is checked as the App (JWT), once; the rest as the
@@ -656,13 +643,7 @@ def test_a_review_delivery_runs_the_registered_ownership_feature_dry(
     github.get(
         f"{base}/branches/master", json=branch | {"commit": branch["commit"] | {"sha": head}}
     )
-    for path in sorted((ROOT / "policies").glob("*.yaml")):
-        name = f"policies/{path.name}"
-        github.get(
-            f"{base}/contents/{name}?ref={head}",
-            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
-            match=[query_param_matcher({"ref": head})],
-        )
+    github.serve_files(REPO, head, h.shipped_policies())
     _github_answers_from_its_examples(github, REPO)  # every other read: GitHub's own examples
 
     with serving(private_key, tmp_path, dry_run=True) as app:

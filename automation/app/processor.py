@@ -88,7 +88,7 @@ class InstallationClients:
 
 
 class PolicyCache:
-    """Policies read from the default branch through the contents API, cached per commit."""
+    """Policies read from the default branch (one GraphQL request), cached per commit."""
 
     def __init__(self, prefix: str = "policies", size: int = 64) -> None:
         self.prefix = prefix
@@ -115,7 +115,7 @@ class PolicyCache:
                     return self._cache[key]
             try:
                 policies = load_policies(
-                    contents_reader(repo, sha, self.prefix),
+                    policy_reader(repo, sha, self.prefix),
                     prefix=self.prefix,
                     source=f"{full_name}@{sha[:12]}:{self.prefix}",
                 )
@@ -129,21 +129,19 @@ class PolicyCache:
         return policies
 
 
-def contents_reader(repo: Repository, ref: str, prefix: str) -> Callable[[str], str | None]:
-    """A policy reader over GET /repos/{o}/{r}/contents/{prefix}/{file}?ref={sha}."""
-    from automation.github import UnknownObjectException
+def policy_reader(repo: Repository, ref: str, prefix: str) -> Callable[[str], str | None]:
+    """A policy reader that reads every policy file at `ref` in one GraphQL request."""
+    from automation.github import read_files
+    from automation.policy.loader import POLICY_FILES
+
+    read_all: dict[str, str | None] | None = None
 
     def read(filename: str) -> str | None:
-        try:
-            content = repo.get_contents(f"{prefix}/{filename}", ref=ref)
-        except UnknownObjectException:
-            return None
-        if isinstance(content, list):  # a directory where a file should be
-            return None
-        try:
-            return content.decoded_content.decode("utf-8")
-        except UnicodeDecodeError:
-            return "\x00"  # YAML rejects it with a located error
+        nonlocal read_all
+        if read_all is None:
+            paths = [f"{prefix}/{name}.yaml" for name in POLICY_FILES]
+            read_all = read_files(repo, ref, paths)
+        return read_all.get(f"{prefix}/{filename}")
 
     return read
 

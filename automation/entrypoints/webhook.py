@@ -12,9 +12,9 @@ from automation.app.processor import (
     InstallationClients,
     PolicyCache,
     actions_view,
-    contents_reader,
     engine_processor,
     own_bot_login,
+    policy_reader,
 )
 from automation.app.queue import Delivery, DeliveryQueue
 from automation.app.service import WebhookService, build_service
@@ -33,10 +33,10 @@ __all__ = [
     "actions_view",
     "build_service",
     "configure_json_logging",
-    "contents_reader",
     "create_app",
     "engine_processor",
     "own_bot_login",
+    "policy_reader",
     "server_config",
     "sign",
     "verify_signature",

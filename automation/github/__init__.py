@@ -8,6 +8,7 @@ off PyGithub one day is an edit here, not in every collector.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -55,6 +56,52 @@ def raw_json(obj: GithubObject) -> object:
 def graphql(repo: Repository, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     """POST /graphql through the repository's client, retried like a REST read."""
     return graphql_read(repo.requester, query, variables)
+
+
+def read_files(repo: Repository, ref: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """Several files at one commit in one GraphQL request, instead of a contents GET each.
+
+    A path that is absent, or not a file, reads None; a binary file reads "\x00" (the policy
+    loader refuses it with a located error). A file whose text GitHub truncates is read again
+    through the contents API. A repository the token cannot see raises UnknownObjectException.
+    """
+    owner, name = repository_name(repo).split("/", 1)
+    variables: dict[str, Any] = {"owner": owner, "name": name}
+    fields = []
+    for index, path in enumerate(paths):
+        variables[f"e{index}"] = f"{ref}:{path}"
+        fields.append(
+            f"f{index}: object(expression: $e{index}) "
+            "{ __typename ... on Blob { text isBinary isTruncated } }"
+        )
+    declared = "".join(f", $e{index}: String!" for index in range(len(paths)))
+    query = (
+        f"query($owner: String!, $name: String!{declared}) "
+        f"{{ repository(owner: $owner, name: $name) {{ {' '.join(fields)} }} }}"
+    )
+    answer = graphql(repo, query, variables)
+    repository = (answer.get("data") or {}).get("repository")
+    if not isinstance(repository, dict):
+        raise UnknownObjectException(404, answer.get("errors"), None)
+    if answer.get("errors"):
+        raise GithubException(502, answer["errors"], None, "GraphQL answered with errors")
+    files: dict[str, str | None] = {}
+    for index, path in enumerate(paths):
+        found = repository.get(f"f{index}")
+        if not isinstance(found, dict) or found.get("__typename") != "Blob":
+            files[path] = None
+        elif found.get("isTruncated"):
+            content = repo.get_contents(path, ref=ref)  # GET /repos/{o}/{r}/contents/{path}
+            assert not isinstance(content, list)  # a blob above: a file, not a directory
+            try:
+                files[path] = content.decoded_content.decode("utf-8")
+            except UnicodeDecodeError:
+                files[path] = "\x00"
+        elif found.get("isBinary") or not isinstance(found.get("text"), str):
+            files[path] = "\x00"
+        else:
+            files[path] = found["text"]
+    return files
 
 
 def team_members(repo: Repository, org: str, slug: str) -> PaginatedList[NamedUser]:

@@ -57,6 +57,8 @@ class GitHubMock(responses.RequestsMock):
     def __init__(self, base_url: str = checker.API_URL) -> None:
         super().__init__(assert_all_requests_are_fired=False)
         self.base_url = base_url.rstrip("/")
+        # (owner/name lowercased, ref, path) -> text, served by `serve_files`.
+        self._files: dict[tuple[str, str, str], str] | None = None
 
     # ------------------------------------------------------------ registration
     def url(self, path: str) -> str:
@@ -128,6 +130,38 @@ class GitHubMock(responses.RequestsMock):
 
         # Not through _checked: /graphql is no REST operation; problems() checks its calls.
         return responses.RequestsMock.add_callback(self, "POST", self.graphql_url, callback)
+
+    def serve_files(self, repo: str, ref: str, files: dict[str, str]) -> None:
+        """Serve files at a commit the way GraphQL reads them: a query's
+        `repository(owner, name) { object(expression: "REF:PATH") { ... on Blob { text } } }`
+        (GitHub's schema checks the query). Repeated calls add files to the one handler."""
+        if self._files is None:
+            self._files = {}
+            store = self._files
+
+            def repository(
+                _info: Any, owner: str, name: str, **_defaults: Any
+            ) -> dict[str, Any] | None:
+                full = f"{owner}/{name}".lower()
+                if not any(key[0] == full for key in store):
+                    raise gql.NotFound(f"Could not resolve to a Repository {owner}/{name}")
+
+                def lookup(_info: Any, expression: str) -> dict[str, Any] | None:
+                    ref, _, path = expression.partition(":")
+                    text = store.get((full, ref, path))
+                    if text is None:
+                        return None
+                    return {
+                        "__typename": "Blob",
+                        "text": text,
+                        "isBinary": False,
+                        "isTruncated": False,
+                    }
+
+                return {"object": lookup}
+
+            self.graphql(lambda _query, _variables: {"repository": repository})
+        self._files.update({(repo.lower(), ref, path): text for path, text in files.items()})
 
     # ---------------------------------------------------------------- matching
     def _on_request(self, adapter: Any, request: Any, **kwargs: Any) -> Any:
