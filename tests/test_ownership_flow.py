@@ -108,13 +108,12 @@ class Flow:
         )
 
     def policies_at(self, ref: str, directory: Path | None = None) -> None:
-        """The policy files at `ref`, through the contents API."""
-        for path in sorted((directory or self.policies).glob("*.yaml")):
-            self.github.get(
-                f"{self.api}/contents/policies/{path.name}",
-                json=checker.contents_json(self.repo, f"policies/{path.name}", path.read_text()),
-                match=[matchers.query_param_matcher({"ref": ref})],
-            )
+        """The policy files at `ref`, as GraphQL reads them (one request for all)."""
+        files = {
+            f"policies/{path.name}": path.read_text()
+            for path in sorted((directory or self.policies).glob("*.yaml"))
+        }
+        self.github.serve_files(self.repo, ref, files)
 
     def head_commit(self, author: str, committer: str = "web-flow") -> None:
         """GET /repos/{o}/{r}/commits/{sha}: who authored and committed the latest push."""
@@ -205,6 +204,34 @@ def test_a_second_pr_on_the_same_head_cannot_turn_the_commit_green(flow: Flow) -
     assert "#7" in summary and f"#{flow.number}" in summary
     assert "Sneak a prompt in" in summary
     assert "#7" in check["output"]["title"]
+
+
+def test_a_base_whose_policies_cannot_be_read_fails_closed(flow: Flow) -> None:
+    """PR 7's base policies (read in one GraphQL request) are refused: PR 7 cannot be graded,
+    and the shared head must not turn green on PR B's review."""
+    pr_b = flow.pull(flow.number)
+    pr_a = flow.pull(7, base_sha=OTHER_BASE, title="Sneak a prompt in")
+    flow.pulls_of_head([pr_a, pr_b])
+    flow.pr_reads(flow.number, ["README.md"])
+    flow.pr_reads(7, ["prompts/sql/generate.md"])
+    flow.check_runs()
+    flow.codeowners(OTHER_BASE)
+    refused = (
+        '{"data": {"repository": null}, "errors": [{"type": "FORBIDDEN", '
+        '"message": "Resource not accessible by integration", "path": ["repository"]}]}'
+    )
+    flow.github.graphql(lambda _query, _variables: (200, {}, refused))
+    flow.team("prompt-eng", ["lena-fischer", "maya-chen"])
+    flow.writes_ok()
+
+    flow.run()
+
+    check = flow.posted_check()
+    assert (check["head_sha"], check["conclusion"]) == (flow.head, "failure")
+    assert "#7" in check["output"]["summary"]
+    assert "reading policies/ at" in check["output"]["summary"]
+    assert "The check fails closed" in check["output"]["summary"]
+    assert flow.github.count("POST", "/graphql") == 1
 
 
 # --------------------------------------------------------------------------- (b) machinery

@@ -34,6 +34,7 @@ from automation.github import (
     RequestException,
     UnknownObjectException,
     own_app,
+    read_files,
     team_members,
 )
 from automation.policy.loader import POLICY_FILES
@@ -180,29 +181,17 @@ def _local_codeowners(root: Path, ref: str) -> CodeownersFile:
 
 
 def _policy_files(repo: Repository, ref: str) -> PolicyFiles:
-    """GET /repos/{owner}/{repo}/contents/policies/{file}?ref= for each policy file."""
-    files: dict[str, str | None] = {}
-    for name in POLICY_FILES:
-        filename = f"{name}.yaml"
-        try:
-            found = repo.get_contents(f"policies/{filename}", ref=ref)
-        except UnknownObjectException:
-            files[filename] = None
-            continue
-        except GithubException as exc:
-            return PolicyFiles(ref=ref, problem=f"reading policies/{filename}: GitHub {exc.status}")
-        except RequestException as exc:
-            return PolicyFiles(
-                ref=ref, problem=f"reading policies/{filename}: {type(exc).__name__}"
-            )
-        if isinstance(found, list):
-            files[filename] = None
-            continue
-        try:
-            files[filename] = base64.b64decode(str(raw(found).get("content") or "")).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            files[filename] = "\x00"  # YAML rejects it with a located error
-    return PolicyFiles(ref=ref, files=files)
+    """Every policy file at `ref` in one GraphQL request (automation.github.read_files)."""
+    paths = {f"policies/{name}.yaml": f"{name}.yaml" for name in POLICY_FILES}
+    try:
+        found = read_files(repo, ref, list(paths))
+    except GithubException as exc:
+        return PolicyFiles(ref=ref, problem=f"reading policies/ at {ref[:12]}: GitHub {exc.status}")
+    except RequestException as exc:
+        return PolicyFiles(
+            ref=ref, problem=f"reading policies/ at {ref[:12]}: {type(exc).__name__}"
+        )
+    return PolicyFiles(ref=ref, files={paths[path]: text for path, text in found.items()})
 
 
 # GitHub's "list pull request files" stops at 3,000 files.
