@@ -86,7 +86,6 @@ class Labels(PolicyModel):
     tool_prefix: str = "tool:"
     area_prefix: str = "area:"
     needs_info: str = "needs-info"
-    escalated: str = "escalated"
 
 
 class Acknowledgement(PolicyModel):
@@ -180,6 +179,8 @@ class IncidentsPolicy(PolicyFile):
     status_updates: StatusUpdates = StatusUpdates()
     postmortem: Postmortem = Postmortem()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    # Linked when the tool is unknown or has no runbook of its own.
+    runbook: str = "docs/runbooks/tool-incident.md"
     server_url: str = "https://github.com"
 
     def rank(self, severity: str) -> int:
