@@ -153,7 +153,8 @@ def apply_upsert_issue(repo: Repository, action: UpsertIssue, started: dt.dateti
                 title=action.title,
                 body=action.body,
                 labels=list(action.labels),
-                **({"assignees": list(action.assignees)} if action.assignees else {}),
+                # NotSet leaves the field out of the request (no assignees to set).
+                assignees=list(action.assignees) if action.assignees else NotSet,
             ).number
         ),
         find,
