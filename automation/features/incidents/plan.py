@@ -204,7 +204,6 @@ def _step_comment(
         tool=tool.name if tool else None,
         waited=_after(step.after_minutes),
         opened=fmt(issue.created_at),
-        assignees=list(issue.assignees),
         ack_ways=ack_ways(policies),
         runbook_url=runbook_url(policies, snapshot, tool.runbook if tool else None),
     )
