@@ -167,3 +167,87 @@ def test_a_monitor_filed_incident_end_to_end(
     assert "| Severity | **sev1**: rule 1: impact 'all users' |" in comment
     assert "Unacknowledged after 15 min, step 1 pages the secondary on call" in comment
     assert "step 3 pages the operating-model owners" in comment
+
+
+def test_closing_a_sev2_incident_opens_one_postmortem_end_to_end(
+    github: GitHubMock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # No closed example is vendored: the opened payload, closed an hour after it was opened.
+    payload = _payload(
+        incident_body(), ["incident", "severity:sev2", "tool:run_query", "area:mcp-server"]
+    )
+    payload["action"] = "closed"
+    issue = payload["issue"]
+    opened = dt.datetime.fromisoformat(issue["created_at"].replace("Z", "+00:00"))
+    closed = opened + dt.timedelta(hours=1)
+    issue.update(
+        state="closed",
+        state_reason="completed",
+        closed_at=closed.isoformat().replace("+00:00", "Z"),
+        updated_at=closed.isoformat().replace("+00:00", "Z"),
+        assignees=[checker.user_json("dev-patel")],
+        assignee=checker.user_json("dev-patel"),
+        comments=1,
+    )
+    _env(monkeypatch, tmp_path, payload)
+    github.get(f"{API}/issues/1", json=issue)
+    ack = checker.comment_json(
+        9,
+        body="Status: rolled back the deploy, error rate normal",
+        user_login="dev-patel",
+        issue_number=1,
+        repo=REPO,
+        created_at=(opened + dt.timedelta(minutes=7)).isoformat().replace("+00:00", "Z"),
+    )
+    github.get(f"{API}/issues/1/comments", json=[ack])
+    github.get(f"{API}/issues", json=[])  # no postmortem yet (labels=postmortem, state=all)
+    created: list[dict[str, Any]] = []
+
+    def create_issue(request: Any) -> tuple[int, dict[str, str], str]:
+        sent = json.loads(request.body)
+        made = checker.issue_json(
+            2,
+            repo=REPO,
+            title=sent["title"],
+            body=sent["body"],
+            labels=sent["labels"],
+            assignees=sent["assignees"],
+            user_login="github-actions[bot]",
+            state="open",
+            closed_at=None,
+            state_reason=None,
+        )
+        made["user"]["type"] = "Bot"
+        made.pop("pull_request", None)
+        created.append(made)
+        return 201, {}, json.dumps(made)
+
+    github.add_callback("POST", github.url(f"{API}/issues"), callback=create_issue)
+    at = (closed + dt.timedelta(seconds=30)).isoformat()
+    assert main(["run", "incidents", "--at", at]) == 0
+    (sent,) = github.json_bodies("POST")
+    assert sent["title"] == "Postmortem: #1 run_query failing"
+    assert sent["labels"] == ["postmortem"] and sent["assignees"] == ["dev-patel"]
+    assert sent["body"].startswith(marker("incidents", "postmortem-1"))
+    assert "| 2019-05-15 15:27 | 7 min | acknowledged by @dev-patel (comment) |" in sent["body"]
+    assert "| 2019-05-15 16:20 | 1 h 00 min | resolved (closed) |" in sent["body"]
+    # Wednesday 16:20 UTC (17:20 BST) plus five working days: Wednesday the 22nd.
+    assert "| Due | 2019-05-22 17:20 Europe/London" in sent["body"]
+    assert _requests(github) == [
+        f"GET {API}/issues/1",
+        f"GET {API}/issues?labels=postmortem&per_page=100&state=all",
+        f"GET {API}/issues/1/comments?per_page=100",
+        f"POST {API}/issues",
+    ]
+
+    # The next delivery finds the postmortem by its marker and writes nothing.
+    github.reset()
+    github.get(f"{API}/issues/1", json=issue)
+    github.get(f"{API}/issues/1/comments", json=[ack])
+    github.get(f"{API}/issues", json=created)
+    assert main(["run", "incidents", "--at", at]) == 0
+    assert github.writes() == []
+    assert _requests(github) == [  # its comments are not even read
+        f"GET {API}/issues/1",
+        f"GET {API}/issues?labels=postmortem&per_page=100&state=all",
+    ]
