@@ -92,6 +92,8 @@ class UpsertIssue(Action):
     body: str
     labels: tuple[str, ...] = ()
     number: int | None = None
+    # Set when the issue is created only (an update leaves who holds it to people).
+    assignees: tuple[str, ...] = ()
 
     def describe(self) -> str:
         target = f"#{self.number}" if self.number else "new issue"
@@ -210,9 +212,10 @@ ACTION_TYPES: tuple[type[Action], ...] = (
 
 @dataclass(frozen=True)
 class Want:
-    """A read a plan depends on: the events of issue `number` (who did what)."""
+    """A read a plan depends on: the events of issue `number` (who did what), or its
+    reactions (an assignee's reaction acknowledges an incident)."""
 
-    kind: Literal["events"]
+    kind: Literal["events", "reactions"]
     number: int
 
 

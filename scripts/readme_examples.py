@@ -70,6 +70,7 @@ def render() -> dict[str, str]:
     """Every example, by name, as Markdown."""
     plans = _plans()
     triage = _fields(plans, "triage", "UpsertComment", "triage:issue-101")
+    incident = _fields(plans, "incidents", "UpsertComment", "incidents:incident-601")
     check = _fields(plans, "ownership", "UpsertCheckRun", "owner-approval")
     warning = _fields(plans, "stale", "UpsertComment", "stale:warning-450")
     handoff = _fields(plans, "oncall", "UpsertComment", "oncall:handoff-2026-11-23")
@@ -77,6 +78,8 @@ def render() -> dict[str, str]:
     return {
         "triage": "A comment on an eval-regression issue (#101), beside its labels and "
         "assignees:\n\n" + _quoted(triage["body"]),
+        "incidents": "The comment on a tool incident filed through the form (#601), beside "
+        "its labels and assignees (first lines):\n\n" + _quoted(incident["body"], lines=18),
         "ownership": f"The `owner-approval` check run on a PR's head commit: "
         f"**{check['conclusion']}**, *{check['title']}*\n\n" + _quoted(check["summary"]),
         "stale": "A warning on an inactive pull request (#450), with the `stale` label:\n\n"

@@ -45,6 +45,7 @@ OPERATIONS: list[tuple[str, str]] = [
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events"),
     ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/timeline"),
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/assignees"),
+    ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/reactions"),
     ("GET", "/repos/{owner}/{repo}/pulls"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
     ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"),

@@ -313,6 +313,7 @@ def test_digest_template_runbook_links_are_checked() -> None:
         "eval-regression.md",
         "change-operating-model.md",
         "release-train.md",
+        "tool-incident.md",
     }
 
 

@@ -25,11 +25,11 @@ def _actions_env(tmp_path: Path, name: str, payload: object) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("name", "fixture", "features"),
     [
-        ("issues", "issues.opened", ("triage", "stale")),
-        ("issues", "issues.edited", ("triage", "stale")),
-        ("issues", "issues.reopened", ("triage", "stale")),
-        ("issues", "issues.labeled", ("triage", "stale")),
-        ("issue_comment", "issue_comment.created", ("triage", "stale")),
+        ("issues", "issues.opened", ("triage", "incidents", "stale")),
+        ("issues", "issues.edited", ("triage", "incidents", "stale")),
+        ("issues", "issues.reopened", ("triage", "incidents", "stale")),
+        ("issues", "issues.labeled", ("triage", "incidents", "stale")),
+        ("issue_comment", "issue_comment.created", ("triage", "incidents", "stale")),
         ("pull_request_target", "pull_request.opened", ("ownership",)),
         ("pull_request_target", "pull_request.synchronize", ("ownership",)),
         ("pull_request_review", "pull_request_review.submitted", ("ownership",)),
@@ -53,7 +53,7 @@ def test_schedule_sweeps_every_scheduled_feature(tmp_path: Path) -> None:
     event = event_from_actions(_actions_env(tmp_path, "schedule", {"schedule": "0 6 * * *"}))
     # The README's schedules.yml jobs: every feature but ownership (a check on one PR's
     # head, which only a PR event names), in the running order.
-    assert route(event).features == ("triage", "release", "stale", "oncall", "digest")
+    assert route(event).features == ("triage", "incidents", "release", "stale", "oncall", "digest")
     assert route(event).features == SCHEDULED
     assert route(event).numbers is None
     assert route(event, ["stale"]).features == ("stale",)

@@ -25,6 +25,7 @@ SCENARIOS = (
     scenarios.RELEASE_PUBLISH,
     scenarios.OWNERSHIP,
     scenarios.DUPLICATE,
+    scenarios.INCIDENT,
 )
 
 

@@ -44,6 +44,9 @@ def _json_of(capsys: pytest.CaptureFixture[str], *argv: str, status: int = 0) ->
         (["oncall", "now", "--at", AT], "oncall_now"),
         (["oncall", "schedule", "--weeks", "2", "--at", AT], "oncall_schedule"),
         (["stale", "explain", "401", "--snapshot", EXAMPLE, "--at", AT], "stale_explain"),
+        (["incidents", "explain", "601", "--snapshot", EXAMPLE, "--at", AT], "incidents_explain"),
+        (["incidents", "explain", "603", "--snapshot", EXAMPLE, "--at", AT], "incidents_explain"),
+        (["incidents", "explain", "101", "--snapshot", EXAMPLE, "--at", AT], "incidents_explain"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else value,
 )

@@ -261,7 +261,7 @@ def test_events_no_feature_wants_are_answered_at_once_without_work(
         assert _post(port, body, headers) == (200, ignored)
         # A dispatch of any workflow is no reason to sweep everything from the app.
         assert _post(port, *_delivery("workflow_dispatch")) == (200, ignored)
-        assert _post(port, *_delivery("issues.opened", action="closed")) == (200, ignored)
+        assert _post(port, *_delivery("issues.opened", action="milestoned")) == (200, ignored)
         assert service.queue.huey.pending_count() == 0
         gate.set()
     assert recorder.ids == []

@@ -178,6 +178,7 @@ def _event(event: str, action: str, fixture: str, job: str, number: int, **kw: A
 
 SCHEDULE_JOBS = {
     "7 * * * *": ("escalations", "triage"),
+    "*/5 * * * *": ("incidents", "incidents"),
     "23 5 * * *": ("stale", "stale"),
     "12 * * * 1-5": ("release", "release"),
     "3 * * * 1": ("oncall", "oncall"),
@@ -189,6 +190,8 @@ TRIGGERS = [
         _event("issues", a, f"issues.{a}", "issues", 1)
         for a in ("opened", "edited", "reopened", "labeled", "unlabeled")
     ),
+    # No vendored example for these two: the opened payload with the action changed.
+    *(_event("issues", a, "issues.opened", "issues", 1) for a in ("assigned", "closed")),
     _event("issue_comment", "created", "issue_comment.created", "issues", 1),
     _event("issue_comment", "edited", "issue_comment.created", "issues", 1),
     *(

@@ -9,7 +9,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from automation.commands import audit, codeowners, docs, init, oncall, release, serve, stale
+from automation.commands import (
+    audit,
+    codeowners,
+    docs,
+    incidents,
+    init,
+    oncall,
+    release,
+    serve,
+    stale,
+)
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -17,6 +27,7 @@ Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], No
 COMMAND_GROUPS: list[Registrar] = [
     init.add,
     oncall.add,
+    incidents.add,
     stale.add,
     release.add,
     codeowners.add,

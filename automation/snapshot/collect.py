@@ -23,6 +23,7 @@ from automation.snapshot.models import (
     Issue,
     IssueEvent,
     PullRequest,
+    Reaction,
     Release,
     Review,
 )
@@ -126,9 +127,16 @@ def _issue_fields(data: Json) -> dict[str, Any]:
             "closed_at": _opt_time(data.get("closed_at")),
             "html_url": str(data.get("html_url") or ""),
             "comments_count": int(data.get("comments") or 0),
+            "reactions_count": _reactions_count(data.get("reactions")),
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"issue JSON is missing or has a bad field: {exc}") from None
+
+
+def _reactions_count(rollup: Any) -> int | None:
+    if isinstance(rollup, Mapping) and isinstance(rollup.get("total_count"), int):
+        return int(rollup["total_count"])
+    return None
 
 
 def is_pull_request(data: Json) -> bool:
@@ -217,6 +225,18 @@ def requested_event_from_json(data: Json) -> IssueEvent:
 
 
 @_shaped
+def reaction_from_json(data: Json) -> Reaction:
+    """Build a Reaction from an issue-reactions item."""
+    return Reaction(
+        id=int(data["id"]),
+        user=_login(data.get("user")),
+        user_is_bot=_is_bot(data.get("user")),
+        content=str(data.get("content", "")),
+        created_at=parse_time(data["created_at"]),
+    )
+
+
+@_shaped
 def file_from_json(data: Json) -> ChangedFile:
     """Build a ChangedFile from a PR-files item."""
     return ChangedFile(
@@ -299,6 +319,11 @@ def read_comments(repo: Repository, number: int) -> tuple[Comment, ...]:
 def read_events(repo: Repository, number: int) -> tuple[IssueEvent, ...]:
     """GET /repos/{owner}/{repo}/issues/{issue_number}/events (every page)."""
     return tuple(event_from_json(d) for d in raws(repo.get_issue(number).get_events()))
+
+
+def read_reactions(repo: Repository, number: int) -> tuple[Reaction, ...]:
+    """GET /repos/{owner}/{repo}/issues/{issue_number}/reactions (every page)."""
+    return tuple(reaction_from_json(d) for d in raws(repo.get_issue(number).get_reactions()))
 
 
 def repo_identity(repo: Repository) -> tuple[str, str]:

@@ -52,6 +52,16 @@ class IssueEvent(Frozen):
     requested_team: str | None = None
 
 
+class Reaction(Frozen):
+    """A reaction to an issue (an emoji by a person, at a time)."""
+
+    id: int
+    user: str
+    user_is_bot: bool = False
+    content: str
+    created_at: Time
+
+
 class Issue(Frozen):
     """An issue (never a PR: those are PullRequest)."""
 
@@ -74,6 +84,9 @@ class Issue(Frozen):
     comments_count: int = 0
     comments: tuple[Comment, ...] | None = None
     events: tuple[IssueEvent, ...] | None = None
+    # The issue's reaction rollup count (None: the answer had none) and the reactions.
+    reactions_count: int | None = None
+    reactions: tuple[Reaction, ...] | None = None
 
 
 class ChangedFile(Frozen):

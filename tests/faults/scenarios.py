@@ -620,3 +620,40 @@ DUPLICATE = Scenario(
     event=triage_event(),
     policies=closing_policies,
 )
+
+
+# --- incidents: a sev2 tool incident an hour old, never triaged (its webhook was lost) ----
+
+INCIDENT_FILED = at("2026-12-03T10:00:00")
+
+
+def build_incident(mock: FaultyGitHub) -> World:
+    """#201, a sev2 incident on run_query filed an hour ago: the sweep labels and assigns
+    it, writes its summary and pages the secondary (step 1, due after 60 minutes)."""
+    from tests.incident_factories import incident_body
+
+    fake = FakeIssues(mock, REPO, INCIDENT_FILED)
+    fake.issue(
+        201,
+        title="run_query failing",
+        body=incident_body(),
+        labels=("incident",),
+        author="lena-fischer",
+        created=INCIDENT_FILED,
+    )
+    # GitHub's issue answers carry the reaction rollup: none, so none are read.
+    fake.issues[201]["reactions"] = {
+        "url": f"{fake.api}/issues/201/reactions",
+        "total_count": 0,
+        **dict.fromkeys(("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"), 0),
+    }
+    return IssuesWorld(fake)
+
+
+INCIDENT = Scenario(
+    name="incident",
+    build=build_incident,
+    argv=("apply", "incidents"),
+    at=INCIDENT_FILED + dt.timedelta(minutes=61),
+    later=dt.timedelta(minutes=20),  # resumed before step 2 (240 min) or an update is due
+)

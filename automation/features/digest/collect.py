@@ -48,6 +48,29 @@ def _merged_at(data: Any) -> dt.datetime | None:
     return None if value is None else parse_time(value)
 
 
+def _read_incidents(
+    repo: Repository,
+    policies: Policies,
+    issues: dict[int, Issue],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> None:
+    """Comments (and reactions, when it has some) of each incident touched in the week:
+    acknowledgements and escalation steps are comments there. One or two GETs each."""
+    from automation.rules.incidents import is_incident
+    from automation.snapshot.collect import read_reactions, with_comments
+
+    for number, issue in sorted(issues.items()):
+        if not is_incident(policies.incidents, issue) or issue.created_at >= end:
+            continue
+        if issue.updated_at < start:
+            continue  # untouched in the week: nothing of it can fall in the week
+        issue = with_comments(repo, issue)
+        if issue.reactions_count:
+            issue = issue.model_copy(update={"reactions": read_reactions(repo, number)})
+        issues[number] = issue
+
+
 def collect_digest(
     repo: Repository, policies: Policies, numbers: tuple[int, ...] | None, now: dt.datetime
 ) -> Snapshot:
@@ -81,6 +104,9 @@ def collect_digest(
         if issue.updated_at >= week.start or issue.created_at + longest >= week.start:
             events = tuple(event_from_json(d) for d in raws(repo.get_issue(number).get_timeline()))
             issues[number] = issue.model_copy(update={"events": events})
+
+    if policies.off_reason(("incidents",)) is None:
+        _read_incidents(repo, policies, issues, week.start, week.end)
 
     check_runs: list[CheckRun] = []
 

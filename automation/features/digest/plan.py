@@ -29,6 +29,7 @@ from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
     from automation.policy.policies import Policies
+    from automation.rules.incidents import SeverityFigures
 
 FEATURE = "digest"
 LABEL = "ops-digest"
@@ -119,6 +120,37 @@ class Figures:
     backlog: int = 0
     backlog_before: int = 0
     trend: list[TrendRow] = field(default_factory=list)
+    incidents: IncidentFigures | None = None  # None: the incidents feature is off
+
+
+@dataclass(frozen=True)
+class IncidentFigures:
+    """MCP tool incidents in the week (the pure figures live in rules/incidents.py)."""
+
+    opened: list[int]
+    closed: list[int]
+    rows: list[SeverityFigures]
+    escalations: int
+    postmortems_overdue: list[int]
+
+
+def incident_figures(policies: Policies, snapshot: Snapshot, week: Week) -> IncidentFigures:
+    """Incidents opened and closed in the week, MTTA and MTTR per severity, escalation steps
+    taken in it, and our postmortems still open past their due time at its end."""
+    from automation.rules.incidents import figures, is_incident, postmortem_overdue
+
+    policy = policies.incidents
+    incidents = [i for i in snapshot.issues if is_incident(policy, i)]
+    rows = figures(policies, incidents, week.start, week.end)
+    return IncidentFigures(
+        opened=_numbers(i for i in incidents if i.created_at in week),
+        closed=_numbers(i for i in incidents if i.state == "closed" and i.closed_at in week),
+        rows=rows,
+        escalations=sum(r.escalations for r in rows),
+        postmortems_overdue=_numbers(
+            i for i in snapshot.issues if i.author_is_bot and postmortem_overdue(i, week.end)
+        ),
+    )
 
 
 # --- pieces --------------------------------------------------------------------------------
@@ -333,6 +365,8 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
                 sum(1 for i in regressions if i.state == "closed" and i.closed_at in w),
             )
         )
+    if policies.off_reason(("incidents",)) is None:
+        figures.incidents = incident_figures(policies, snapshot, week)
     return figures
 
 
@@ -355,8 +389,15 @@ def render_digest(figures: Figures, snapshot: Snapshot, policies: Policies) -> s
             "check_name": policies.ownership.check_name,
             "triage_label": policies.triage.label,
             "week_last_day": (figures.week.end - dt.timedelta(days=1)).date(),
+            "duration": _duration,
         },
     )
+
+
+def _duration(value: dt.timedelta | None) -> str:
+    from automation.rules.incidents import duration_text
+
+    return "-" if value is None else duration_text(value)
 
 
 def digest_title(week: Week) -> str:

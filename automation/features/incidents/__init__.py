@@ -1,0 +1,1 @@
+"""The incidents feature: MCP tool failures get an owner, a clock and a postmortem."""
