@@ -92,6 +92,8 @@ class UpsertIssue(Action):
     body: str
     labels: tuple[str, ...] = ()
     number: int | None = None
+    # Set when the issue is created only (an update leaves who holds it to people).
+    assignees: tuple[str, ...] = ()
 
     def describe(self) -> str:
         target = f"#{self.number}" if self.number else "new issue"

@@ -198,6 +198,7 @@ def _simulate_upsert_issue(snapshot: Snapshot, action: UpsertIssue) -> Snapshot:
         author=bot,
         author_is_bot=True,
         labels=action.labels,
+        assignees=action.assignees,
         created_at=now,
         updated_at=now,
         comments=(),
