@@ -178,6 +178,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "release": policies.release,
         "stale": policies.stale,
         "tools": policies.tools,
+        "incidents": policies.incidents,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
         "last_push": {

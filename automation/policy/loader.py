@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from automation.policy.base import Loc, PolicyFile, PolicyModel
 from automation.policy.digest import DigestPolicy
+from automation.policy.incidents import IncidentsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
@@ -33,6 +34,7 @@ POLICY_FILES: dict[str, type[PolicyFile]] = {
     "stale": StalePolicy,
     "digest": DigestPolicy,
     "tools": ToolsPolicy,
+    "incidents": IncidentsPolicy,
 }
 
 # A cross-file reference names its target file by its message; when that file is absent the

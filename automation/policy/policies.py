@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from automation.policy.digest import DigestPolicy
+from automation.policy.incidents import IncidentsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
@@ -30,6 +31,7 @@ class Policies:
     stale: StalePolicy
     digest: DigestPolicy
     tools: ToolsPolicy
+    incidents: IncidentsPolicy
     source: str = "policies"
     # Files that do not exist: their model is an empty stand-in and the features that
     # need them are off (features are opt-in by file).
