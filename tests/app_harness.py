@@ -161,8 +161,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 
-def mock_installation(github: Any, *, installation_id: int = 1) -> None:
-    """Token, installation of the repository, default-branch head and policies (GitHub mock)."""
+def mock_installation(
+    github: Any, *, installation_id: int = 1, policies: dict[str, str] | None = None
+) -> None:
+    """Token, installation of the repository, default-branch head and policies (GitHub mock).
+
+    `policies` replaces the text of shipped policy files by name (`incidents.yaml`)."""
     from responses.matchers import query_param_matcher
 
     from tests.github_api import checker
@@ -184,9 +188,10 @@ def mock_installation(github: Any, *, installation_id: int = 1) -> None:
     github.get(f"{base}/branches/master", json=branch)
     for path in sorted((ROOT / "policies").glob("*.yaml")):
         name = f"policies/{path.name}"
+        text = (policies or {}).get(path.name) or path.read_text(encoding="utf-8")
         github.get(
             f"{base}/contents/{name}?ref={HEAD}",
-            json=checker.contents_json(REPO, name, path.read_text(encoding="utf-8")),
+            json=checker.contents_json(REPO, name, text),
             match=[query_param_matcher({"ref": HEAD})],
         )
 
