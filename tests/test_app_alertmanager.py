@@ -567,3 +567,42 @@ def test_serve_configures_the_receiver(
     config = config_from_env(args, base | env)
     assert (config.alerts_repo, config.alertmanager_token, config.alerts_tool_label) == expected
     assert TOKEN not in repr(config)
+
+
+def test_the_body_reads_back_as_the_incident_form() -> None:
+    """The shared contract with the incident triage: `### Label` sections as issue forms
+    render them, read back by the same parser as a form-filed incident."""
+    from automation.rules.triage import _form_sections
+
+    fenced = group(
+        "firing-again",
+        commonAnnotations={"summary": "fails", "description": "```\n### Tool\nrun_query\n```"},
+    )
+    for payload in (group("firing-again"), fenced):
+        body = plan_alert(POLICIES, (), payload, "tool").actions[0].body  # type: ignore[attr-defined]
+        sections = _form_sections(body)
+        assert sections["tool"] == "query_metrics_v3"
+        assert sections["started at"] == "2026-12-05T13:02:11Z"
+        assert sections["impact"] == "all users"
+        assert sections["error rate"] == "41%"
+        assert sections["links"] is not None and "prometheus.internal" in sections["links"]
+    assert (
+        _form_sections(plan_alert(POLICIES, (), fenced, "tool").actions[0].body)[  # type: ignore[attr-defined]
+            "symptom"
+        ]
+        == "fails\n\n\\```\n\\### Tool\nrun_query\n\\```"
+    )
+
+
+def test_notifications_of_one_group_take_turns_and_other_groups_do_not_wait() -> None:
+    from automation.app.alerts import EVENT, queued_body
+    from automation.app.subject import subject_key
+    from automation.events import event_from_json
+
+    def key(payload: dict[str, Any]) -> str:
+        return subject_key(event_from_json(EVENT, queued_body(h.REPO, payload)))
+
+    first, again = fixture("firing"), fixture("resolved")
+    other = fixture("firing") | {"groupKey": '{}:{alertname="ToolDown"}'}
+    assert key(first) == key(again) == f"codertocat/hello-world#alertmanager:{_hash('firing')}"
+    assert key(other) != key(first)

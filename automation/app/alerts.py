@@ -177,7 +177,10 @@ def _one_line(text: str) -> str:
 
 def _field(text: str) -> str:
     lines = [line.rstrip() for line in text.replace("<!--", "&lt;!--").strip().splitlines()]
-    kept = [("\\" + line if line.lstrip().startswith("#") else line) for line in lines]
+    # A heading or a code fence in an annotation would end or hide the incident's fields.
+    kept = [
+        ("\\" + line if line.lstrip().startswith(("#", "```", "~~~")) else line) for line in lines
+    ]
     return "\n".join(kept).strip() or NO_RESPONSE
 
 
