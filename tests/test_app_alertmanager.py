@@ -606,3 +606,19 @@ def test_notifications_of_one_group_take_turns_and_other_groups_do_not_wait() ->
     other = fixture("firing") | {"groupKey": '{}:{alertname="ToolDown"}'}
     assert key(first) == key(again) == f"codertocat/hello-world#alertmanager:{_hash('firing')}"
     assert key(other) != key(first)
+
+
+@pytest.mark.usefixtures("backend")
+def test_incidents_switched_off_open_nothing(
+    private_key: str, github: GitHubMock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    h.mock_installation(github, policies={"incidents.yaml": "enabled: false\n" + CLOSING})
+    github.get(API, json=checker.example("repos/get", repo=h.REPO) | {"default_branch": "master"})
+    FakeIssues(github, h.REPO, NOW)
+    cfg = {"alertmanager_token": TOKEN, "alerts_repo": h.REPO}
+    with h.running(private_key, tmp_path, **cfg) as app:
+        assert post_alert(app.port, fixture("firing"))[0] == 202
+        h.wait(lambda: app.counts()["failed"] == 1)
+    # Only the installation token was asked for: nothing written to the repository.
+    assert [c.request.path_url for c in github.writes()] == ["/app/installations/1/access_tokens"]
+    assert "enabled: false in" in caplog.text and "policies/incidents.yaml" in caplog.text

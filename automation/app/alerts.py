@@ -387,6 +387,10 @@ def alert_processor(
             # GET /repos/{o}/{r}: the default branch, where the policies are read from.
             branch = str(request_json(repo, "GET", repo.url).get("default_branch") or "main")
             loaded = policies.get(repo, full_name, branch)
+            off = loaded.off_reason(("incidents",))
+            if off is not None:
+                # Incidents are opt-in by file like every feature: no issue without it.
+                raise Permanent(f"the Alertmanager receiver opens no incident: {off}")
             issues = collect_alert_incident(repo, loaded, group)
             plan = plan_alert(loaded, issues, group, config.alerts_tool_label)
             report = execute(
