@@ -313,3 +313,34 @@ def test_end_to_end_reminds_once_then_closes_when_removed(
     assert run_env("2027-01-13T16:00:00Z", policy_dir) == 0
     assert requests_since(github, before) == [f"GET {api}/issues"]
     assert len(fake.issues) == 1
+
+
+def test_a_withdrawn_deprecation_closes_its_reminder_when_no_tool_is_deprecated_any_more(
+    github: GitHubMock, run_env: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    from tests.policy_files import edit_policy
+
+    policy_dir = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", policy_dir)
+    now = at("2027-01-02T09:00:00+00:00")
+    fake = FakeIssues(github, REPO, now)
+    body = reminder_body(SHIPPED, snapshot(now=now), SHIPPED.tools.tool("query_metrics"))  # type: ignore[arg-type]
+    fake.issue(
+        1,
+        title="Tool query_metrics sunsets on 2027-01-12",
+        body=body,
+        labels=("tool-lifecycle",),
+        author="github-actions[bot]",
+        created=at("2026-12-29T09:00:00+00:00"),
+    )
+    # Every tool active again: the registry has nothing deprecated or removed.
+    edit_policy(
+        policy_dir / "tools.yaml",
+        "    lifecycle: deprecated\n    deprecated_on: 2026-11-30\n    sunset: 2027-01-12\n",
+        "",
+    )
+    assert run_env("2027-01-02T09:00:00Z", policy_dir) == 0
+    state = fake.state()["#1"]
+    assert (state["state"], state["state_reason"]) == ("closed", "not_planned")

@@ -2,7 +2,7 @@
 
 Requests: GET /repos/{o}/{r}/issues?state=all&labels=LABEL (ceil(reminders / 100) pages),
 and GET .../issues/{n}/comments for each open reminder that has comments (its closing
-comment may be there already). Nothing when no tool is deprecated or removed.
+comment may be there already).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from automation.policy.tools import Lifecycle
 from automation.rules.tool_lifecycle import is_reminder
 from automation.snapshot.collect import (
     is_pull_request,
@@ -34,8 +33,7 @@ def collect_tool_lifecycle(
     name, branch = repo_identity(repo)
     snapshot = Snapshot(repo=name, default_branch=branch, taken_at=now)
     tools = policies.tools
-    if all(t.lifecycle is Lifecycle.ACTIVE for t in tools.tools):
-        return snapshot  # no tool on its way out: no reminder to write or close
+    # Read even when no tool is on its way out: a withdrawn deprecation's reminder closes.
     listing = repo.get_issues(state="all", labels=[tools.reminder_label])
     issues = []
     for data in raws(listing):
