@@ -161,8 +161,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAD = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
 
-def mock_installation(github: Any, *, installation_id: int = 1) -> None:
-    """Token, installation of the repository, default-branch head and policies (GitHub mock)."""
+def mock_installation(
+    github: Any, *, installation_id: int = 1, policies: dict[str, str] | None = None
+) -> None:
+    """Token, installation of the repository, default-branch head and policies (GitHub mock).
+
+    `policies` replaces the text of shipped policy files by name (`incidents.yaml`)."""
 
     from tests.github_api import checker
 
@@ -181,13 +185,14 @@ def mock_installation(github: Any, *, installation_id: int = 1) -> None:
     branch = checker.example(("GET", "/repos/{owner}/{repo}/branches/{branch}"), repo=REPO)
     branch["commit"]["sha"] = HEAD
     github.get(f"{base}/branches/master", json=branch)
-    github.serve_files(REPO, HEAD, shipped_policies())
+    github.serve_files(REPO, HEAD, shipped_policies(policies))
 
 
-def shipped_policies() -> dict[str, str]:
-    """The shipped policy files by repository path, as the app reads them at a commit."""
+def shipped_policies(replaced: dict[str, str] | None = None) -> dict[str, str]:
+    """The shipped policy files by repository path, as the app reads them at a commit;
+    `replaced` swaps a file's text by name (`incidents.yaml`)."""
     return {
-        f"policies/{path.name}": path.read_text(encoding="utf-8")
+        f"policies/{path.name}": (replaced or {}).get(path.name) or path.read_text(encoding="utf-8")
         for path in sorted((ROOT / "policies").glob("*.yaml"))
     }
 

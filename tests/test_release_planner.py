@@ -460,3 +460,99 @@ def test_a_reviewer_whose_request_a_person_removed_is_not_asked_again() -> None:
         update={"pulls": tuple(pr if p.number == pr.number else p for p in opened.pulls)}
     )
     assert plan_release(policies(), snap, t("2026-11-25T09:00")).actions == ()
+
+
+# --- tool lifecycle in the changelog (issue 16, item 6) -----------------------------------------
+
+
+def _with_tools(pol, *tools: dict) -> object:  # type: ignore[no-untyped-def]
+    from automation.policy.tools import ToolsPolicy
+
+    registry = ToolsPolicy.model_validate(
+        {"tools": [*tools, {"name": "query_metrics_v3", "area": "mcp-server"}]}
+    )
+    return dataclasses.replace(pol, tools=registry)
+
+
+LIFECYCLE_TOOLS = (
+    # Deprecated the day the last train shipped (London): that train's news, not this one's.
+    {
+        "name": "old_a",
+        "area": "mcp-server",
+        "lifecycle": "deprecated",
+        "deprecated_on": "2026-11-17",
+        "sunset": "2027-01-01",
+    },
+    {
+        "name": "query_metrics",
+        "area": "mcp-server",
+        "lifecycle": "deprecated",
+        "deprecated_on": "2026-11-18",
+        "sunset": "2027-01-12",
+        "replacement": "query_metrics_v3",
+    },
+    # Removed on the train's own day: in this train.
+    {
+        "name": "get_raw_rows",
+        "area": "mcp-server",
+        "lifecycle": "removed",
+        "deprecated_on": "2026-10-01",
+        "removed_on": "2026-11-24",
+    },
+    # The day after the train: the next train's.
+    {
+        "name": "old_b",
+        "area": "mcp-server",
+        "lifecycle": "deprecated",
+        "deprecated_on": "2026-11-25",
+        "sunset": "2027-02-01",
+    },
+)
+
+
+def test_changelog_lists_tools_deprecated_or_removed_in_the_train() -> None:
+    pol = _with_tools(policies(), *LIFECYCLE_TOOLS)
+    snap = snapshot((*week(), LAST_TRAIN), releases=(LAST_RELEASE,))
+    plan = plan_release(pol, snap, NOW)  # type: ignore[arg-type]
+    changelog = changelog_of(plan.actions[1].body)  # type: ignore[attr-defined]
+    section = changelog[changelog.index("### Tool lifecycle") :].split("\n\n_")[0]
+    assert section.strip() == (
+        "### Tool lifecycle (2)\n\n"
+        "- `query_metrics` deprecated on 2026-11-18, sunset 2027-01-12; use `query_metrics_v3`\n"
+        "- `get_raw_rows` removed on 2026-11-24"
+    )
+    # The published release carries the same lines (the changelog is copied at merge).
+    assert_converges(snap)
+
+
+def test_without_lifecycle_changes_the_changelog_has_no_tool_section() -> None:
+    plan = plan_release(policies(), snapshot((*week(), LAST_TRAIN), releases=(LAST_RELEASE,)), NOW)
+    assert "Tool lifecycle" not in plan.actions[1].body  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("timezone", "published", "listed"),
+    [
+        # 23:30 UTC on the 17th is still the 17th in London: a deprecation on the 18th is new.
+        ("Europe/London", "2026-11-17T23:30", ["query_metrics", "get_raw_rows"]),
+        # ...but already the 18th in Tokyo, where the last train shipped on the 18th.
+        ("Asia/Tokyo", "2026-11-17T23:30", ["get_raw_rows"]),
+        # 04:00 UTC on the 18th is the 17th in Los Angeles.
+        ("America/Los_Angeles", "2026-11-18T04:00", ["query_metrics", "get_raw_rows"]),
+        # No release and no merged train yet: everything up to the train's day.
+        ("Europe/London", None, ["old_a", "query_metrics", "get_raw_rows"]),
+    ],
+    ids=["london", "tokyo-next-day", "los-angeles-day-before", "first-train"],
+)
+def test_train_window_is_in_the_release_policy_time_zone(
+    timezone: str, published: str | None, listed: list[str]
+) -> None:
+    from automation.features.release.plan import tool_changes
+
+    pol = _with_tools(policies(timezone=timezone), *LIFECYCLE_TOOLS)
+    releases = (
+        (LAST_RELEASE.model_copy(update={"published_at": t(published)}),) if published else ()
+    )
+    snap = snapshot(week(), releases=releases)
+    changes = tool_changes(pol, snap, dt.date(2026, 11, 24))  # type: ignore[arg-type]
+    assert [c["name"] for c in changes] == listed

@@ -46,6 +46,13 @@ class AppConfig:
     redeliver_interval: float = 300.0
     redeliver_window: float = 3 * 86_400
     policies_prefix: str = "policies"
+    # The Alertmanager receiver (POST /alerts/alertmanager): off (404) without a token; its
+    # incidents go to `alerts_repo`, the tool named by the alert label `alerts_tool_label`.
+    alertmanager_token: str = field(default="", repr=False)
+    alerts_repo: str | None = None
+    alerts_tool_label: str = "tool"
+    # Alertmanager's bodies are small next to GitHub's: a group of 1,000 alerts is ~1 MB.
+    alerts_max_body: int = 8 * 1024 * 1024
     dry_run: bool = False
     max_writes: int | None = None
     pacing: bool = True

@@ -193,6 +193,59 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
         _log(logging.INFO, "accepted", **fields, status=202)
         return JSONResponse({"ok": "accepted"}, status_code=202)
 
+    alert_token = config.alertmanager_token.encode("utf-8")
+
+    async def alertmanager(request: Request) -> Response:
+        """Alertmanager's webhook: bearer token, size, JSON, shape, then queued (202)."""
+        from automation.app.alerts import (
+            EVENT,
+            PayloadError,
+            delivery_id,
+            parse_payload,
+            queued_body,
+        )
+
+        # Alertmanager sends `Authorization: Bearer <credentials>` (http_config.authorization).
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8", "replace"), alert_token
+        ):
+            return refuse(401, "missing or wrong bearer token", request)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > config.alerts_max_body:
+            return refuse(413, "payload too large", request, size=int(length))
+        try:
+            async with asyncio.timeout(config.body_timeout):
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > config.alerts_max_body:
+                        return refuse(413, "payload too large", request)
+                    chunks.append(chunk)
+        except TimeoutError:
+            return refuse(408, "body not received in time", request)
+        except ClientDisconnect:
+            return refuse(400, "client disconnected mid-body", request)
+        body = b"".join(chunks)
+        try:
+            group, raw = parse_payload(body)
+        except PayloadError as exc:
+            return refuse(400, f"malformed payload: {exc}", request)
+        repo = config.alerts_repo
+        assert repo  # serve refuses a token without a repository
+        ident = delivery_id(body)
+        fields: dict[str, Any] = {"delivery": ident, "event": EVENT, "repo": repo}
+        try:
+            outcome = await run_in_threadpool(queue.submit, ident, EVENT, queued_body(repo, raw))
+        except Exception as exc:  # the backend is away: Alertmanager retries on a 5xx
+            return refuse(503, f"queue unavailable: {type(exc).__name__}", request)
+        if outcome == "duplicate":
+            _log(logging.INFO, "ignored: duplicate notification", **fields, status=200)
+            return JSONResponse({"ok": "duplicate"})
+        _log(logging.INFO, "accepted: alert group %s", group.status, **fields, status=202)
+        return JSONResponse({"ok": "accepted"}, status_code=202)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse(service.health())
 
@@ -214,15 +267,16 @@ def create_app(service: WebhookService, *, path: str = "/webhook") -> Starlette:
         finally:
             await run_in_threadpool(service.stop)
 
-    return Starlette(
-        routes=[
-            Route(path, webhook, methods=["POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", prometheus),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route(path, webhook, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", prometheus),
+    ]
+    if config.alertmanager_token and config.alerts_repo:
+        # Without a token the receiver does not exist (404): no unauthenticated way in.
+        routes.append(Route("/alerts/alertmanager", alertmanager, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def edge_protocol(config: AppConfig) -> type[Any]:

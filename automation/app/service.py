@@ -21,9 +21,15 @@ class WebhookService:
     def __init__(self, config: AppConfig, processor: Processor | None = None) -> None:
         self.config = config
         self.clients = InstallationClients(config)
-        chosen = processor or engine_processor(
-            config, self.clients, PolicyCache(config.policies_prefix)
-        )
+        if processor is None:
+            from automation.app.alerts import alert_processor, dispatching
+
+            cache = PolicyCache(config.policies_prefix)
+            processor = dispatching(
+                engine_processor(config, self.clients, cache),
+                alert_processor(config, self.clients, cache),
+            )
+        chosen = processor
         self.queue = DeliveryQueue(config, chosen)
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None

@@ -29,6 +29,19 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="queue on this Redis/Valkey server instead, shared by every machine "
         "(default $DATAFACE_OPS_REDIS_URL)",
     )
+    p.add_argument(
+        "--alerts-repo",
+        metavar="OWNER/NAME",
+        help="repository of the incidents the Alertmanager receiver opens (POST "
+        "/alerts/alertmanager, on when $DATAFACE_OPS_ALERTMANAGER_TOKEN is set; default "
+        "$DATAFACE_OPS_ALERTS_REPO)",
+    )
+    p.add_argument(
+        "--alerts-tool-label",
+        metavar="LABEL",
+        help="the alert label naming the MCP tool (default $DATAFACE_OPS_ALERTS_TOOL_LABEL "
+        "or 'tool')",
+    )
     p.add_argument("--dry-run", action="store_true", default=None, help="plan, never write")
     p.add_argument("--api-url", help="REST API URL (default: $GITHUB_API_URL)")
     p.set_defaults(handler=cmd_serve)
@@ -79,6 +92,25 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
     redis_url = args.redis_url or env.get("DATAFACE_OPS_REDIS_URL") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError("the Redis URL must start with redis://, rediss:// or unix://")
+    alert_token = env.get("DATAFACE_OPS_ALERTMANAGER_TOKEN", "")
+    alerts_repo = getattr(args, "alerts_repo", None) or env.get("DATAFACE_OPS_ALERTS_REPO") or None
+    tool_label = (
+        getattr(args, "alerts_tool_label", None)
+        or env.get("DATAFACE_OPS_ALERTS_TOOL_LABEL")
+        or "tool"
+    )
+    if alert_token:
+        from automation.app.shape import FULL_NAME
+
+        if not alerts_repo:
+            raise UsageError(
+                "DATAFACE_OPS_ALERTMANAGER_TOKEN is set: the Alertmanager receiver needs "
+                "--alerts-repo OWNER/NAME (or DATAFACE_OPS_ALERTS_REPO)"
+            )
+        if not FULL_NAME.fullmatch(alerts_repo):
+            raise UsageError(f"--alerts-repo must be OWNER/NAME, not {alerts_repo!r}")
+        if len(alert_token) < 16:
+            raise UsageError("DATAFACE_OPS_ALERTMANAGER_TOKEN must be at least 16 characters")
     return AppConfig(
         webhook_secret=secret,
         app_id=str(settings.app_id),
@@ -92,6 +124,9 @@ def config_from_env(args: argparse.Namespace, env: dict[str, str] | None = None)
         dry_run=settings.dry_run,
         max_writes=settings.max_writes,
         pacing=settings.pacing,
+        alertmanager_token=alert_token,
+        alerts_repo=alerts_repo if alert_token else None,
+        alerts_tool_label=tool_label,
     )
 
 

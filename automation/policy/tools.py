@@ -77,6 +77,10 @@ class ToolsPolicy(PolicyFile):
     """The MCP tool registry."""
 
     tools: tuple[Tool, ...] = Field(default=(), max_length=2000)
+    # A deprecated tool's owners get one reminder issue this many days before its sunset
+    # (0: on the day itself), labelled `reminder_label` (the tool_lifecycle sweep).
+    sunset_reminder_days: int = Field(default=14, ge=0, le=365)
+    reminder_label: str = Field(default="tool-lifecycle", min_length=1, max_length=50)
 
     def tool(self, name: str) -> Tool | None:
         """Return the tool with this name (case-insensitive: forms and alerts vary in case)."""

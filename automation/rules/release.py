@@ -194,6 +194,15 @@ def last_shipped(policy: ReleasePolicy, snapshot: Snapshot) -> dt.datetime | Non
     return max(times, default=None)
 
 
+def train_window(
+    policy: ReleasePolicy, shipped: dt.datetime | None, day: dt.date
+) -> tuple[dt.date, dt.date]:
+    """The dates [start, end) a train covers, in the policy's time zone: from the day after
+    the last train shipped (its local date) through the train's own day."""
+    start = _local_date(policy, shipped) + dt.timedelta(days=1) if shipped else dt.date.min
+    return start, day + dt.timedelta(days=1)
+
+
 def train_day(policy: ReleasePolicy, pull: PullRequest) -> dt.date:
     """The train date a train PR's branch carries (its merge date if the name lost it)."""
     day = parse_name(policy.branch_pattern, pull.head_ref)

@@ -20,6 +20,7 @@ from automation.actions import (
 )
 from automation.markers import marker
 from automation.policy.release import Category, ReleasePolicy
+from automation.policy.tools import Lifecycle
 from automation.rendering import render_shipped
 from automation.rules.release import (
     Departure,
@@ -33,6 +34,7 @@ from automation.rules.release import (
     signoffs,
     train_day,
     train_pulls,
+    train_window,
 )
 
 if TYPE_CHECKING:
@@ -211,6 +213,32 @@ def changelog_of(body: str) -> str:
 # --- the plan ------------------------------------------------------------------------------
 
 
+def tool_changes(policies: Policies, snapshot: Snapshot, day: dt.date) -> list[dict[str, Any]]:
+    """The registry's tools deprecated or removed in this train's window, by date then name.
+
+    The window runs from the day after the last train shipped through the train's day, as
+    local dates of the release policy's time zone (`rules.release.train_window`).
+    """
+    policy = policies.release
+    start, end = train_window(policy, last_shipped(policy, snapshot), day)
+    changes = []
+    for tool in policies.tools.tools:
+        step = tool.changed_between(start, end)
+        if step is None:
+            continue
+        on = tool.removed_on if step is Lifecycle.REMOVED else tool.deprecated_on
+        changes.append(
+            {
+                "name": tool.name,
+                "change": step.value,
+                "on": on,
+                "sunset": tool.sunset,
+                "replacement": tool.replacement,
+            }
+        )
+    return sorted(changes, key=lambda c: (c["on"], c["name"]))
+
+
 def train_section(
     policies: Policies,
     snapshot: Snapshot,
@@ -233,6 +261,7 @@ def train_section(
         f"{SERVER_URL}/{snapshot.repo}/blob/{snapshot.default_branch}"
         "/docs/runbooks/release-train.md"
     )
+    tools = tool_changes(policies, snapshot, day)
 
     def render_with(count: int) -> str:
         return render(
@@ -258,6 +287,7 @@ def train_section(
             changelog_end=CHANGELOG_END,
             categories=_group(entries[:count]),
             omitted=len(entries) - count,
+            tool_changes=tools,
         )
 
     text, _ = fit(render_with, len(entries), limit)
