@@ -11,6 +11,7 @@ from urllib.parse import quote
 from automation.actions import (
     Action,
     AddLabels,
+    CommitFiles,
     CreateRelease,
     EditIssue,
     Outcome,
@@ -371,6 +372,45 @@ def apply_create_release(repo: Repository, action: CreateRelease, started: dt.da
     return note
 
 
+def apply_commit_files(repo: Repository, action: CommitFiles, started: dt.datetime) -> str:
+    """POST /repos/{owner}/{repo}/git/trees, POST .../git/commits, then POST .../git/refs
+    (or PATCH .../git/refs/heads/{branch}).
+
+    Trees and commits are content-addressed objects nobody sees until a ref points at them:
+    a retry after an ambiguous failure makes at most an unreferenced duplicate.
+    """
+    tree = request_json(
+        repo,
+        "POST",
+        f"{repo.url}/git/trees",
+        input={
+            "base_tree": action.base_tree,
+            "tree": [
+                {"path": path, "mode": "100644", "type": "blob", "content": text}
+                for path, text in action.files
+            ],
+        },
+    )
+    commit = request_json(
+        repo,
+        "POST",
+        f"{repo.url}/git/commits",
+        input={"message": action.message, "tree": tree["sha"], "parents": [action.parent]},
+    )
+    sha = str(commit["sha"])
+    if action.exists:
+        _move_branch(repo, action.branch, sha)
+        return f"commit {sha[:7]}"
+    try:
+        repo.create_git_ref(f"refs/heads/{action.branch}", sha)
+    except GithubException as exc:
+        if exc.status != 422:  # 422: the branch exists (a closed PR's): it is ours, move it
+            raise
+        _move_branch(repo, action.branch, sha)
+        return f"commit {sha[:7]}; branch existed: moved it"
+    return f"commit {sha[:7]}"
+
+
 # Each applier gets when the run began: a lookup after an ambiguous POST accepts only what
 # was created since then (minus CLOCK_SKEW), never an earlier cycle's comment or issue.
 APPLIERS: dict[type[Action], Callable[[Repository, Action, dt.datetime], str]] = {
@@ -385,6 +425,7 @@ APPLIERS: dict[type[Action], Callable[[Repository, Action, dt.datetime], str]] =
     SetBranch: apply_set_branch,  # type: ignore[dict-item]
     UpsertPullRequest: apply_upsert_pull_request,  # type: ignore[dict-item]
     CreateRelease: apply_create_release,  # type: ignore[dict-item]
+    CommitFiles: apply_commit_files,  # type: ignore[dict-item]
 }
 
 

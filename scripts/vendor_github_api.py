@@ -83,6 +83,11 @@ OPERATIONS: list[tuple[str, str]] = [
     ("GET", "/app/hook/deliveries"),
     ("POST", "/app/hook/deliveries/{delivery_id}/attempts"),
     ("GET", "/app"),
+    # The retrospective's PR: one commit of several files (git data API), and who reacted
+    # to an incident (an acknowledgement).
+    ("POST", "/repos/{owner}/{repo}/git/trees"),
+    ("POST", "/repos/{owner}/{repo}/git/commits"),
+    ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/reactions"),
 ]
 
 # Schema keywords kept in the subset; everything else (description, example(s),

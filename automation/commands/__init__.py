@@ -9,7 +9,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from automation.commands import audit, codeowners, docs, init, oncall, release, serve, stale
+from automation.commands import (
+    audit,
+    codeowners,
+    docs,
+    init,
+    oncall,
+    release,
+    retro,
+    serve,
+    stale,
+)
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -19,6 +29,7 @@ COMMAND_GROUPS: list[Registrar] = [
     oncall.add,
     stale.add,
     release.add,
+    retro.add,
     codeowners.add,
     docs.add,
     audit.add,

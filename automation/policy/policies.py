@@ -13,6 +13,7 @@ from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.release import ReleasePolicy
+from automation.policy.retro import RetroPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.triage import TriagePolicy
 
@@ -28,6 +29,7 @@ class Policies:
     release: ReleasePolicy
     stale: StalePolicy
     digest: DigestPolicy
+    retro: RetroPolicy
     source: str = "policies"
     # Files that do not exist: their model is an empty stand-in and the features that
     # need them are off (features are opt-in by file).

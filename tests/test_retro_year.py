@@ -1,0 +1,145 @@
+"""The retrospective over a generated year (tests/retro_history.py): it finds every injected
+problem, proposes exactly the expected edits, and opens one PR whose policies still validate
+and whose operating model passes `docs check`; a second run writes nothing."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from automation import cli
+from automation.docs import check_docs
+from automation.features.retro.figures import percentile
+from automation.policy.loader import load_policy_dir
+from tests.github_api.fixtures import GitHubMock
+from tests.retro_history import NOW, ROOT, YearHistory
+
+ARGS = [
+    "retro",
+    "--since",
+    "2026-01-01",
+    "--until",
+    "2027-01-01",
+    "--at",
+    NOW.isoformat(),
+    "--repo",
+    "o/r",
+]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "GITHUB_TOKEN": "t",
+        "GITHUB_API_URL": "https://api.github.com",
+        "DATAFACE_OPS_NO_PACING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    code = cli.main([*ARGS, "--policies", str(ROOT / "policies"), "--format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_year_finds_every_injected_problem_and_opens_one_pr(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str], env: None, tmp_path: Path
+) -> None:
+    policies = load_policy_dir(ROOT / "policies")
+    history = YearHistory(policies)
+    history.install(github)
+    code, report = run(capsys, "--open-pr")
+    assert code == 0, report
+    truth = history.truth
+
+    findings = {(f["policy"], f["subject"]): f for f in report["findings"]}  # type: ignore[union-attr]
+    assert set(findings) == {
+        ("triage", "`severity:sev2`"),
+        ("oncall", "@raj-iyer"),
+        ("stale", "rule `pull-requests`"),
+        ("release", "the train"),
+        ("reviews", "area `prompts`"),
+        ("incidents", "`sev2`"),
+    }
+    sla = math.ceil(percentile(truth.sev2_waits, 0.9) or 0)
+    edits = [
+        (e["file"], tuple(e["loc"]), e["old"], e["new"])
+        for f in report["findings"]  # type: ignore[union-attr]
+        for e in f["edits"]
+    ]
+    assert edits == [
+        ("triage", ("sla_hours", "sev2"), 24, sla),
+        ("triage", ("areas", 3, "assignee"), "raj-iyer", "tomas-silva"),
+        ("stale", ("rules", 0, "days_until_stale"), 30, 45),
+        ("release", ("every_weeks",), 1, 2),
+        ("release", ("anchor",), None, "2027-01-05"),
+    ]
+    # The figures behind them are the injected ones.
+    sev2 = next(r for r in report["triage"] if r["severity"] == "sev2")  # type: ignore[union-attr]
+    assert (sev2["met"], sev2["decided"]) == (truth.sev2_met, len(truth.sev2_waits))
+    stale = {r["rule"]: r for r in report["stale"]}  # type: ignore[union-attr]
+    for rule in ("backlog", "pull-requests"):
+        assert stale[rule]["closed"] == sorted(truth.stale_closed[rule])
+        assert stale[rule]["reopened"] == sorted(truth.stale_reopened[rule])
+    assert report["trains"]["late"] == truth.late_trains  # type: ignore[index]
+    assert [str(s) for s in truth.skipped_slots] == report["trains"]["skipped"]  # type: ignore[index]
+    assert [str(s) for s in truth.held_slots] == report["trains"]["held"]  # type: ignore[index]
+    pages = {r["login"]: r["pages"] for r in report["load"]["rows"]}  # type: ignore[index]
+    assert {k: v for k, v in pages.items() if v} == truth.pages
+    assert report["load"]["max_over_median"] > 2  # type: ignore[index]
+
+    # One PR, from one commit of the edited policies and the re-rendered document.
+    assert len(history.opened) == 1 and len(history.commits) == 1
+    files = history.committed_files()
+    assert sorted(files) == [
+        "docs/OPERATING_MODEL.md",
+        "policies/release.yaml",
+        "policies/stale.yaml",
+        "policies/triage.yaml",
+    ]
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "policies", tree / "policies")
+    shutil.copytree(ROOT / "docs", tree / "docs")
+    for path, text in files.items():
+        (tree / path).write_text(text, encoding="utf-8")
+    edited = load_policy_dir(tree / "policies")
+    assert edited.triage.sla_hours["sev2"] == sla
+    assert edited.stale.rules[0].days_until_stale == 45
+    assert edited.release.every_weeks == 2
+    assert check_docs(edited, tree).ok
+    # Comments and layout kept: only the edited lines differ.
+    before = (ROOT / "policies/stale.yaml").read_text().splitlines()
+    after = files["policies/stale.yaml"].splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
+        ("    days_until_stale: 30", "    days_until_stale: 45")
+    ]
+    pull = history.items[history.opened[0]]
+    assert pull.labels == ["ops-retro"]
+    assert f"{sla}" in pull.body and "days_until_stale" in pull.body
+
+    first = len(github.calls)
+    reads = [c for c in github.calls if c.request.method == "GET"]
+    writes = first - len(reads)
+    assert writes == 5  # tree, commit, ref, PR, its label
+    timelines = sum(1 for c in reads if c.request.url.split("?")[0].endswith("/timeline"))
+    lists = sum(1 for c in reads if "/issues?" in c.request.url)
+    lower = lists + len(truth.needed) + len(truth.reacted) + 6
+    figures = (
+        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines), "
+        f"{writes} writes; lower bound {lower} reads"
+    )
+    assert timelines >= len(truth.needed)
+    assert len(reads) <= lower * 1.15
+
+    # A second run over the same data finds the PR saying so already: no write.
+    code, again = run(capsys, "--open-pr")
+    assert code == 0
+    assert again["actions"] == []
+    assert len(github.writes()) == writes
+    with capsys.disabled():
+        print(figures)
