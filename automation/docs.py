@@ -177,6 +177,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "ownership": policies.ownership,
         "release": policies.release,
         "stale": policies.stale,
+        "retro": policies.retro,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
         "last_push": {

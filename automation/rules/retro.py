@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from automation.markers import marker
-from automation.snapshot.models import Issue, PullRequest
+from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
     from automation.policy.policies import Policies
@@ -78,6 +78,20 @@ def tree_key(branch: str) -> str:
 def is_retro_pull(pull: PullRequest, policy: RetroPolicy) -> bool:
     """The retrospective's own PR: from its branch, with its marker."""
     return pull.head_ref == policy.branch and PR_MARKER in pull.body
+
+
+def open_retro_pull(policies: Policies, snapshot: Snapshot) -> PullRequest | None:
+    """The retrospective's open PR as the issues list shows it (no branch there): its
+    marker and its label, since anyone may write the marker into a body."""
+    if "retro" in policies.absent:
+        return None
+    labels = set(policies.retro.labels)
+    found = [
+        p
+        for p in snapshot.pulls
+        if p.state == "open" and PR_MARKER in p.body and (not labels or labels & set(p.labels))
+    ]
+    return max(found, key=lambda p: p.number, default=None)
 
 
 def pr_rules_window(policies: Policies) -> dt.timedelta | None:
