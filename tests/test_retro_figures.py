@@ -459,7 +459,7 @@ def _with_files(snapshot: Snapshot) -> Snapshot:
 
 def test_plan_opens_one_pr_and_converges() -> None:
     snapshot = _with_files(snap(*_stale_history(10, 5)))
-    plan, report = plan_period(QUIET_TRAINS, snapshot, PERIOD, NOW)
+    plan, _ = plan_period(QUIET_TRAINS, snapshot, PERIOD, NOW)
     assert [a.kind for a in plan.actions] == ["CommitFiles", "UpsertPullRequest"]
     commit = plan.actions[0]
     assert isinstance(commit, CommitFiles)
@@ -492,3 +492,22 @@ def test_no_files_read_means_no_pr() -> None:
 def test_sweep_outside_its_window_plans_nothing() -> None:
     plan = plan_retro(POLICIES, snap(), dt.datetime(2026, 4, 20, tzinfo=dt.UTC))
     assert plan.actions == () and plan.notes[0].startswith("not due")
+
+
+@pytest.mark.parametrize(("labels", "linked"), [(("ops-retro",), True), ((), False)])
+def test_digest_links_the_open_retrospective_pr(labels: tuple[str, ...], linked: bool) -> None:
+    from automation.features.digest.plan import plan_digest
+
+    retro = PullRequest(
+        number=77,
+        title="Operating-model retrospective 2026-03: 1 policy change(s)",
+        body=f"{PR_MARKER}\nproposals",
+        author=BOT,
+        author_is_bot=True,
+        labels=labels,
+        created_at=T0,
+        updated_at=T0,
+    )
+    plan = plan_digest(POLICIES, snap(retro), NOW)
+    body = plan.actions[0].body  # type: ignore[attr-defined]
+    assert ("Retrospective: #77 proposes policy changes" in body) == linked

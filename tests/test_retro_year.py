@@ -17,6 +17,7 @@ from automation.features.retro.figures import percentile
 from automation.policy.loader import load_policy_dir
 from tests.github_api.fixtures import GitHubMock
 from tests.retro_history import NOW, ROOT, YearHistory
+from tests.test_output_contract import _validate
 
 ARGS = [
     "retro",
@@ -55,6 +56,7 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     history.install(github)
     code, report = run(capsys, "--open-pr")
     assert code == 0, report
+    _validate(report, "retro")  # the documented output contract (docs/output.schema.json)
     truth = history.truth
 
     findings = {(f["policy"], f["subject"]): f for f in report["findings"]}  # type: ignore[union-attr]
@@ -143,3 +145,40 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert len(github.writes()) == writes
     with capsys.disabled():
         print(figures)
+
+
+def _enabled(policy_copy: Path) -> Path:
+    path = policy_copy / "retro.yaml"
+    text = path.read_text().replace("enabled: false", "enabled: true")
+    # A quarter of the year holds enough cases for the thresholds (min_cases) to act.
+    path.write_text(text.replace("schedule: monthly", "schedule: quarterly"))
+    return policy_copy
+
+
+def test_scheduled_sweep_runs_only_when_its_period_is_due(
+    github: GitHubMock,
+    capsys: pytest.CaptureFixture[str],
+    env: None,
+    policy_copy: Path,
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    policies = str(_enabled(policy_copy))
+    base = ["apply", "retro", "--repo", "o/r", "--policies", policies, "--format", "json"]
+    # Outside the window after the last quarter: nothing read, nothing written.
+    assert cli.main([*base, "--at", "2026-12-20T06:00:00Z"]) == 0
+    assert "not due" in capsys.readouterr().out
+    assert len(github.calls) == 0
+    # Two days after the year ended: the retrospective over its last quarter opens its PR.
+    assert cli.main([*base, "--at", "2027-01-02T06:00:00Z"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    kinds = [a["type"] for p in out["plans"] for a in p["actions"]]
+    assert kinds == ["CommitFiles", "UpsertPullRequest"], out["notes"]
+    assert len(history.opened) == 1
+    pull = history.items[history.opened[0]]
+    assert pull.title.startswith("Operating-model retrospective 2026-Q4:")
+    # The next scheduled run in the window writes nothing.
+    writes = len(github.writes())
+    assert cli.main([*base, "--at", "2027-01-03T06:00:00Z"]) == 0
+    capsys.readouterr()
+    assert len(github.writes()) == writes
