@@ -53,7 +53,7 @@ def test_schedule_sweeps_every_scheduled_feature(tmp_path: Path) -> None:
     event = event_from_actions(_actions_env(tmp_path, "schedule", {"schedule": "0 6 * * *"}))
     # The README's schedules.yml jobs: every feature but ownership (a check on one PR's
     # head, which only a PR event names), in the running order.
-    assert route(event).features == ("triage", "release", "stale", "oncall", "digest")
+    assert route(event).features == ("triage", "release", "stale", "oncall", "digest", "retro")
     assert route(event).features == SCHEDULED
     assert route(event).numbers is None
     assert route(event, ["stale"]).features == ("stale",)

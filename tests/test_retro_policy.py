@@ -39,12 +39,15 @@ def test_bad_retro_policy_is_one_located_line(
     assert len(err) == 2 and expected in err[0], err
 
 
-def test_shipped_retro_policy_is_valid_and_off(
+def test_retro_is_off_with_enabled_false(
     policy_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["validate", "--policies", str(policy_copy)]) == cli.EXIT_OK
-    out = capsys.readouterr().out
-    assert "retro" not in out.split("on:", 1)[1]
+    assert "retro" in capsys.readouterr().out.split("on:", 1)[1]
+    path = policy_copy / "retro.yaml"
+    path.write_text(path.read_text().replace("enabled: true", "enabled: false"))
+    assert cli.main(["validate", "--policies", str(policy_copy)]) == cli.EXIT_OK
+    assert "retro" not in capsys.readouterr().out.split("on:", 1)[1]
 
 
 @pytest.mark.parametrize(

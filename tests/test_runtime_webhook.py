@@ -396,7 +396,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         assert _post(port, *_delivery("issues.opened"))[0] == 202
         _wait(lambda: service.health()["failed"] == 1)
     assert PROBED == [(1,), (1,)]
-    assert github.count("GET", "/contents/") == 14  # seven files at each commit
+    assert github.count("GET", "/contents/") == 16  # eight files at each commit
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "policies/oncall.yaml:" in errors[0] and "surprise" in errors[0]
     assert github.count("POST", "/access_tokens") == 1  # cached until it expires
@@ -405,7 +405,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     refs = [
         c.request.url.rsplit("ref=", 1)[-1] for c in github.calls if "/contents/" in c.request.url
     ]
-    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 7
+    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 8
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
     # The repository's installation is checked as the App (JWT), once; the rest as the

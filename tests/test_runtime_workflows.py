@@ -182,6 +182,7 @@ SCHEDULE_JOBS = {
     "12 * * * 1-5": ("release", "release"),
     "3 * * * 1": ("oncall", "oncall"),
     "31 6 * * 1": ("digest", "digest"),
+    "41 5 * * *": ("retro", "retro"),
 }
 
 TRIGGERS = [
