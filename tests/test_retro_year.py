@@ -183,3 +183,22 @@ def test_scheduled_sweep_runs_only_when_its_period_is_due(
     assert cli.main([*base, "--at", "2027-01-03T06:00:00Z"]) == 0
     capsys.readouterr()
     assert len(github.writes()) == writes
+
+
+def test_text_report_and_dry_run_write_nothing(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str], env: None
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    policies = str(ROOT / "policies")
+    assert cli.main([*ARGS, "--policies", policies]) == 0
+    out = capsys.readouterr().out
+    assert "# Retrospective 2026-01-01..2027-01-01" in out
+    assert "| stale | rule `pull-requests` | false-close rate 20 %" in out
+    assert "| pull-requests | 30 days | 40 | 8 | 20 % |" in out
+    assert not any("/contents/" in c.request.url for c in github.calls)  # no PR: no files read
+    assert cli.main([*ARGS, "--policies", policies, "--open-pr", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "dry-run: commit policies/release.yaml, policies/stale.yaml, policies/triage.yaml" in out
+    assert "dry-run: open PR dataface-ops/retro -> main" in out
+    assert github.writes() == []
