@@ -469,6 +469,15 @@ def _subject(action: Action) -> int | None:
     return number if isinstance(number, int) else None
 
 
+def _branch(action: Action) -> str | None:
+    """The branch a write puts content on (a commit) or proposes (a PR's head)."""
+    if isinstance(action, CommitFiles):
+        return action.branch
+    if isinstance(action, UpsertPullRequest):
+        return action.head
+    return None
+
+
 def _execute_plan(
     plan: Plan,
     repo: Repository | None,
@@ -483,6 +492,9 @@ def _execute_plan(
     # of them, the later ones wait for the next run, which plans them again from the state;
     # a refusal (a locked issue's comment) holds nothing back. Other subjects go on.
     held: dict[int, str] = {}
+    # A PR must not say what its branch does not hold: after a failed commit (of any kind),
+    # its PR waits, or the next run would find the PR's text current and never commit again.
+    held_branches: dict[str, str] = {}
     for action in plan.actions:
         if report.stopped:
             report.outcomes.append(Outcome(action, "skipped", report.stopped))
@@ -490,6 +502,10 @@ def _execute_plan(
         subject = _subject(action)
         if subject is not None and subject in held:
             report.outcomes.append(Outcome(action, "skipped", held[subject]))
+            continue
+        branch = _branch(action)
+        if branch is not None and branch in held_branches:
+            report.outcomes.append(Outcome(action, "skipped", held_branches[branch]))
             continue
         if dry_run:
             log.info("[dry-run] %s", action.describe())
@@ -519,6 +535,10 @@ def _execute_plan(
                 detail += "; the next run resumes"
                 if subject is not None:
                     held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
+            if isinstance(action, CommitFiles):
+                held_branches[action.branch] = (
+                    f"the commit on {action.branch} failed; the next run resumes"
+                )
             log.error("failed: %s: %s", action.describe(), detail)
             report.outcomes.append(Outcome(action, "failed", detail))
             continue

@@ -590,6 +590,15 @@ class YearHistory:
 
     def _create_pull(self, request: Any) -> Reply:
         body = json.loads(request.body)
+        if any(
+            i.pull and i.state == "open" and i.head_ref == body["head"] for i in self.items.values()
+        ):
+            message = f"A pull request already exists for o:{body['head']}."
+            return (
+                422,
+                {},
+                json.dumps({"message": "Validation Failed", "errors": [{"message": message}]}),
+            )
         item = self.new(body["title"], NOW, author=BOT, pull=True)
         item.body, item.head_ref, item.base_ref = body.get("body", ""), body["head"], body["base"]
         self.opened.append(item.number)

@@ -511,3 +511,17 @@ def test_digest_links_the_open_retrospective_pr(labels: tuple[str, ...], linked:
     plan = plan_digest(POLICIES, snap(retro), NOW)
     body = plan.actions[0].body  # type: ignore[attr-defined]
     assert ("Retrospective: #77 proposes policy changes" in body) == linked
+
+
+def test_an_unlabelled_pr_gets_its_label_back_and_nothing_else() -> None:
+    snapshot = _with_files(snap(*_stale_history(10, 5)))
+    plan, _ = plan_period(QUIET_TRAINS, snapshot, PERIOD, NOW)
+    after = simulate(snapshot, plan)
+    bare = tuple(
+        p.model_copy(update={"labels": ()}) if p.head_ref == "dataface-ops/retro" else p
+        for p in after.pulls
+    )
+    again, _ = plan_period(QUIET_TRAINS, after.model_copy(update={"pulls": bare}), PERIOD, NOW)
+    assert [(a.kind, getattr(a, "labels", None)) for a in again.actions] == [
+        ("AddLabels", ("ops-retro",))
+    ]

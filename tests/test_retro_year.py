@@ -4,6 +4,7 @@ and whose operating model passes `docs check`; a second run writes nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -15,6 +16,7 @@ from automation import cli
 from automation.docs import check_docs
 from automation.features.retro.figures import percentile
 from automation.policy.loader import load_policy_dir
+from tests.faults.injector import WRITE_FAULTS, Fault, FaultyGitHub
 from tests.github_api.fixtures import GitHubMock
 from tests.retro_history import NOW, ROOT, YearHistory
 from tests.test_output_contract import _validate
@@ -202,3 +204,42 @@ def test_text_report_and_dry_run_write_nothing(
     assert "dry-run: commit policies/release.yaml, policies/stale.yaml, policies/triage.yaml" in out
     assert "dry-run: open PR dataface-ops/retro -> main" in out
     assert github.writes() == []
+
+
+@pytest.mark.parametrize("fault", [WRITE_FAULTS[0], WRITE_FAULTS[1], WRITE_FAULTS[3]], ids=str)
+@pytest.mark.parametrize("index", range(5), ids=["tree", "commit", "ref", "pull", "label"])
+def test_a_failed_write_is_resumed_without_a_second_pr(
+    fault: Fault,
+    index: int,
+    capsys: pytest.CaptureFixture[str],
+    env: None,
+    policy_copy: Path,
+) -> None:
+    mock = FaultyGitHub()
+    mock.start()
+    try:
+        history = YearHistory(load_policy_dir(ROOT / "policies"))
+        history.install(mock)
+        base = ["apply", "retro", "--repo", "o/r", "--policies", str(_enabled(policy_copy))]
+        mock.arm(fault, writes=True, index=index)
+        cli.main([*base, "--at", "2027-01-02T06:00:00Z"])
+        assert mock.disarm() is not None
+        # The next scheduled run in the window finishes the job, and the one after is quiet.
+        assert cli.main([*base, "--at", "2027-01-02T07:00:00Z"]) == 0
+        opened = [
+            i for i in history.items.values() if i.pull and i.head_ref == "dataface-ops/retro"
+        ]
+        assert len(opened) == 1 and opened[0].labels == ["ops-retro"]
+        assert "2026-Q4" in opened[0].title
+        assert history.refs["dataface-ops/retro"] in {
+            hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()
+            for c in history.commits
+        }
+        mock.writes_sent = 0
+        assert cli.main([*base, "--at", "2027-01-02T08:00:00Z"]) == 0
+        assert mock.writes_sent == 0
+        capsys.readouterr()
+        assert mock.problems() == []
+    finally:
+        mock.stop(allow_assert=False)
+        mock.reset()

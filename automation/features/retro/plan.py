@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from automation.actions import CommitFiles, Plan, UpsertPullRequest
+from automation.actions import AddLabels, CommitFiles, Plan, UpsertPullRequest
 from automation.features.retro.propose import Finding, RetroReport, build_report
 from automation.markers import marker
 from automation.rules.retro import (
@@ -122,7 +122,15 @@ def plan_period(
     )
     if existing is not None and existing.body == body and existing.title == title:
         notes.append(f"PR #{existing.number} already proposes these edits")
-        return Plan(FEATURE, (), tuple(notes)), report
+        missing = tuple(x for x in policy.labels if x not in existing.labels)
+        if not missing:
+            return Plan(FEATURE, (), tuple(notes)), report
+        # Labelling is the last write of an opening: a run that stopped before it left the
+        # PR unlabelled (the digest finds the PR by its label).
+        label = AddLabels(
+            reason="the retrospective PR lacks its labels", number=existing.number, labels=missing
+        )
+        return Plan(FEATURE, (label,), tuple(notes)), report
     head = snapshot.branches[snapshot.default_branch]
     commit = CommitFiles(
         reason=f"{edited} policy change(s) proposed for {period.label}",
