@@ -175,6 +175,7 @@ def test_scheduled_sweep_runs_only_when_its_period_is_due(
     # Two days after the year ended: the retrospective over its last quarter opens its PR.
     assert cli.main([*base, "--at", "2027-01-02T06:00:00Z"]) == 0
     out = json.loads(capsys.readouterr().out)
+    _validate(out, "plans")
     kinds = [a["type"] for p in out["plans"] for a in p["actions"]]
     assert kinds == ["CommitFiles", "UpsertPullRequest"], out["notes"]
     assert len(history.opened) == 1
