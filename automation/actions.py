@@ -180,6 +180,23 @@ class UpsertPullRequest(Action):
 
 
 @dataclass(frozen=True)
+class CommitFiles(Action):
+    """Commit whole files on top of `parent` (whose tree is `base_tree`) as one commit, and
+    point `branch` at it (created, or moved there when `exists`: the branch is ours)."""
+
+    branch: str
+    parent: str
+    base_tree: str
+    message: str
+    files: tuple[tuple[str, str], ...]  # (path, full text)
+    exists: bool = False
+
+    def describe(self) -> str:
+        paths = ", ".join(path for path, _ in self.files)
+        return f"commit {paths} on {self.branch} (from {self.parent[:7]})"
+
+
+@dataclass(frozen=True)
 class CreateRelease(Action):
     """Tag `target_sha` and publish a release."""
 
@@ -204,6 +221,7 @@ ACTION_TYPES: tuple[type[Action], ...] = (
     SetBranch,
     UpsertPullRequest,
     CreateRelease,
+    CommitFiles,
 )
 
 

@@ -179,6 +179,7 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "stale": policies.stale,
         "tools": policies.tools,
         "incidents": policies.incidents,
+        "retro": policies.retro,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
         "last_push": {

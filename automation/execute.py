@@ -11,6 +11,7 @@ from urllib.parse import quote
 from automation.actions import (
     Action,
     AddLabels,
+    CommitFiles,
     CreateRelease,
     EditIssue,
     Outcome,
@@ -375,6 +376,45 @@ def apply_create_release(repo: Repository, action: CreateRelease, started: dt.da
     return note
 
 
+def apply_commit_files(repo: Repository, action: CommitFiles, started: dt.datetime) -> str:
+    """POST /repos/{owner}/{repo}/git/trees, POST .../git/commits, then POST .../git/refs
+    (or PATCH .../git/refs/heads/{branch}).
+
+    Trees and commits are content-addressed objects nobody sees until a ref points at them:
+    a retry after an ambiguous failure makes at most an unreferenced duplicate.
+    """
+    tree = request_json(
+        repo,
+        "POST",
+        f"{repo.url}/git/trees",
+        input={
+            "base_tree": action.base_tree,
+            "tree": [
+                {"path": path, "mode": "100644", "type": "blob", "content": text}
+                for path, text in action.files
+            ],
+        },
+    )
+    commit = request_json(
+        repo,
+        "POST",
+        f"{repo.url}/git/commits",
+        input={"message": action.message, "tree": tree["sha"], "parents": [action.parent]},
+    )
+    sha = str(commit["sha"])
+    if action.exists:
+        _move_branch(repo, action.branch, sha)
+        return f"commit {sha[:7]}"
+    try:
+        repo.create_git_ref(f"refs/heads/{action.branch}", sha)
+    except GithubException as exc:
+        if exc.status != 422:  # 422: the branch exists (a closed PR's): it is ours, move it
+            raise
+        _move_branch(repo, action.branch, sha)
+        return f"commit {sha[:7]}; branch existed: moved it"
+    return f"commit {sha[:7]}"
+
+
 # Each applier gets when the run began: a lookup after an ambiguous POST accepts only what
 # was created since then (minus CLOCK_SKEW), never an earlier cycle's comment or issue.
 APPLIERS: dict[type[Action], Callable[[Repository, Action, dt.datetime], str]] = {
@@ -389,6 +429,7 @@ APPLIERS: dict[type[Action], Callable[[Repository, Action, dt.datetime], str]] =
     SetBranch: apply_set_branch,  # type: ignore[dict-item]
     UpsertPullRequest: apply_upsert_pull_request,  # type: ignore[dict-item]
     CreateRelease: apply_create_release,  # type: ignore[dict-item]
+    CommitFiles: apply_commit_files,  # type: ignore[dict-item]
 }
 
 
@@ -505,6 +546,15 @@ class _Meter:
         )
 
 
+def _branch(action: Action) -> str | None:
+    """The branch a write puts content on (a commit) or proposes (a PR's head)."""
+    if isinstance(action, CommitFiles):
+        return action.branch
+    if isinstance(action, UpsertPullRequest):
+        return action.head
+    return None
+
+
 def _execute_plan(
     plan: Plan,
     repo: Repository | None,
@@ -519,6 +569,9 @@ def _execute_plan(
     # of them, the later ones wait for the next run, which plans them again from the state;
     # a refusal (a locked issue's comment) holds nothing back. Other subjects go on.
     held: dict[int, str] = {}
+    # A PR must not say what its branch does not hold: after a failed commit (of any kind),
+    # its PR waits, or the next run would find the PR's text current and never commit again.
+    held_branches: dict[str, str] = {}
     meter = _Meter(plan, report, max_writes)
     for index, action in enumerate(plan.actions):
         if report.stopped:
@@ -527,6 +580,10 @@ def _execute_plan(
         subject = _subject(action)
         if subject is not None and subject in held:
             report.outcomes.append(Outcome(action, "skipped", held[subject]))
+            continue
+        branch = _branch(action)
+        if branch is not None and branch in held_branches:
+            report.outcomes.append(Outcome(action, "skipped", held_branches[branch]))
             continue
         deferred = meter.defer(index, action)
         if deferred is not None:
@@ -556,6 +613,10 @@ def _execute_plan(
                 detail += "; the next run resumes"
                 if subject is not None:
                     held[subject] = f"an earlier write to #{subject} failed; the next run resumes"
+            if isinstance(action, CommitFiles):
+                held_branches[action.branch] = (
+                    f"the commit on {action.branch} failed; the next run resumes"
+                )
             log.error("failed: %s: %s", action.describe(), detail)
             report.outcomes.append(Outcome(action, "failed", detail))
             continue

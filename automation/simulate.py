@@ -11,6 +11,7 @@ from typing import Any
 from automation.actions import (
     Action,
     AddLabels,
+    CommitFiles,
     CreateRelease,
     EditIssue,
     Plan,
@@ -309,6 +310,14 @@ def _simulate_create_release(snapshot: Snapshot, action: CreateRelease) -> Snaps
     return snapshot.model_copy(update={"releases": (*snapshot.releases, release)})
 
 
+def _simulate_commit_files(snapshot: Snapshot, action: CommitFiles) -> Snapshot:
+    import hashlib
+
+    # A stand-in commit id: the same files on the same parent give the same one.
+    digest = hashlib.sha1(repr((action.parent, action.files)).encode()).hexdigest()
+    return _simulate_set_branch(snapshot, SetBranch(action.reason, action.branch, digest, True))
+
+
 # One function per action type; simulate() fails loudly on a type it does not know.
 _SIMULATORS: dict[type[Action], Callable[[Snapshot, Any], Snapshot]] = {
     AddLabels: _simulate_add_labels,
@@ -322,6 +331,7 @@ _SIMULATORS: dict[type[Action], Callable[[Snapshot, Any], Snapshot]] = {
     SetBranch: _simulate_set_branch,
     UpsertPullRequest: _simulate_upsert_pull_request,
     CreateRelease: _simulate_create_release,
+    CommitFiles: _simulate_commit_files,
 }
 
 

@@ -84,6 +84,9 @@ OPERATIONS: list[tuple[str, str]] = [
     ("GET", "/app/hook/deliveries"),
     ("POST", "/app/hook/deliveries/{delivery_id}/attempts"),
     ("GET", "/app"),
+    # The retrospective's PR: one commit of several files (git data API).
+    ("POST", "/repos/{owner}/{repo}/git/trees"),
+    ("POST", "/repos/{owner}/{repo}/git/commits"),
 ]
 
 # Schema keywords kept in the subset; everything else (description, example(s),

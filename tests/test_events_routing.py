@@ -60,6 +60,7 @@ def test_schedule_sweeps_every_scheduled_feature(tmp_path: Path) -> None:
         "stale",
         "oncall",
         "digest",
+        "retro",
         "tool_lifecycle",
     )
     assert route(event).features == SCHEDULED

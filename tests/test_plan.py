@@ -9,6 +9,7 @@ import pytest
 from automation.actions import (
     ACTION_TYPES,
     AddLabels,
+    CommitFiles,
     CreateRelease,
     EditIssue,
     Outcome,
@@ -135,6 +136,9 @@ def test_every_action_type_describes_itself_and_simulates() -> None:
         SetBranch: SetBranch(reason="r", name="b", sha="a" * 40),
         UpsertPullRequest: UpsertPullRequest(reason="r", head="b", base="main", title="t", body=""),
         CreateRelease: CreateRelease(reason="r", tag="v", target_sha="a" * 40, name="v", body=""),
+        CommitFiles: CommitFiles(
+            reason="r", branch="b", parent="a" * 40, base_tree="c" * 40, message="m", files=()
+        ),
     }
     assert set(samples) == set(ACTION_TYPES)
     snap = make_snapshot(issues=(make_issue(1),))

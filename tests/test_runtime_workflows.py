@@ -184,6 +184,7 @@ SCHEDULE_JOBS = {
     "3 * * * 1": ("oncall", "oncall"),
     "31 6 * * 1": ("digest", "digest"),
     "41 7 * * *": ("tool_lifecycle", "tool_lifecycle"),
+    "41 5 * * *": ("retro", "retro"),
 }
 
 TRIGGERS = [

@@ -17,6 +17,7 @@ from automation.commands import (
     init,
     oncall,
     release,
+    retro,
     serve,
     stale,
 )
@@ -30,6 +31,7 @@ COMMAND_GROUPS: list[Registrar] = [
     incidents.add,
     stale.add,
     release.add,
+    retro.add,
     codeowners.add,
     docs.add,
     audit.add,

@@ -19,6 +19,7 @@ from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.policies import Policies as Policies
 from automation.policy.release import ReleasePolicy
+from automation.policy.retro import RetroPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.suggest import unknown_key_message, with_suggestion
 from automation.policy.tools import ToolsPolicy
@@ -35,6 +36,7 @@ POLICY_FILES: dict[str, type[PolicyFile]] = {
     "digest": DigestPolicy,
     "tools": ToolsPolicy,
     "incidents": IncidentsPolicy,
+    "retro": RetroPolicy,
 }
 
 # A cross-file reference names its target file by its message; when that file is absent the
@@ -418,3 +420,44 @@ def write_schemas(directory: Path) -> list[Path]:
         path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+def line_map(text: str) -> dict[Loc, int]:
+    """Every field path of a policy text and the 1-based line its key (or item) is on."""
+    lines = _LINE_MAPS.get(text)
+    if lines is None:
+        lines = _walk(yaml.compose(text, Loader=_Loader)).lines
+    return dict(lines)
+
+
+def reload_with(policies: Policies, texts: dict[str, str]) -> Policies:
+    """The policies with some files' texts replaced, validated and cross-checked like a load;
+    raise PolicyError naming every problem (a proposed edit must never break the model)."""
+    import dataclasses
+
+    problems: list[PolicyProblem] = []
+    replaced: dict[str, PolicyModel] = {}
+    lines: dict[str, dict[Loc, int]] = {}
+    for name, text in texts.items():
+        display = f"{policies.source}/{name}.yaml"
+        parsed = _parse_file(name, display, text, problems)
+        if parsed.model is not None:
+            replaced[name] = parsed.model
+            lines[name] = parsed.lines
+    if problems:
+        raise PolicyError(sorted(problems))
+    changes: dict[str, Any] = {**replaced, "absent": policies.absent - set(replaced)}
+    updated = dataclasses.replace(policies, **changes)
+    for name, model in iter_models(updated):
+        for ref in model.cross_check(updated):
+            problems.append(
+                PolicyProblem(
+                    f"{policies.source}/{name}.yaml",
+                    _line_for(lines.get(name, {}), ref.loc),
+                    format_loc(ref.loc),
+                    ref.message,
+                )
+            )
+    if problems:
+        raise PolicyError(sorted(problems))
+    return updated

@@ -14,6 +14,7 @@ from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.release import ReleasePolicy
+from automation.policy.retro import RetroPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.tools import ToolsPolicy
 from automation.policy.triage import TriagePolicy
@@ -32,6 +33,7 @@ class Policies:
     digest: DigestPolicy
     tools: ToolsPolicy
     incidents: IncidentsPolicy
+    retro: RetroPolicy
     source: str = "policies"
     # Files that do not exist: their model is an empty stand-in and the features that
     # need them are off (features are opt-in by file).

@@ -25,6 +25,7 @@ from automation.rules.digest import (
     report_week,
     sla_hours,
 )
+from automation.rules.retro import open_retro_pull
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ class Figures:
     backlog_before: int = 0
     trend: list[TrendRow] = field(default_factory=list)
     incidents: IncidentFigures | None = None  # None: the incidents feature is off
+
+    # The retrospective's open PR, if any (its proposals wait for a person's decision).
+    retro_pr: int | None = None
 
 
 @dataclass(frozen=True)
@@ -351,6 +355,9 @@ def compute_figures(policies: Policies, snapshot: Snapshot, now: dt.datetime) ->
                     conclusion or "missing",
                 )
             )
+
+    retro = open_retro_pull(policies, snapshot)
+    figures.retro_pr = retro.number if retro is not None else None
 
     backlog = [i for i in snapshot.issues if LABEL not in i.labels]
     figures.backlog = _backlog_at(backlog, week.end)

@@ -1,0 +1,246 @@
+"""The retrospective over a generated year (tests/retro_history.py): it finds every injected
+problem, proposes exactly the expected edits, and opens one PR whose policies still validate
+and whose operating model passes `docs check`; a second run writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from automation import cli
+from automation.docs import check_docs
+from automation.features.retro.figures import percentile
+from automation.policy.loader import load_policy_dir
+from tests.faults.injector import WRITE_FAULTS, Fault, FaultyGitHub
+from tests.github_api.fixtures import GitHubMock
+from tests.retro_history import NOW, ROOT, YearHistory
+from tests.test_output_contract import _validate
+
+ARGS = [
+    "retro",
+    "--since",
+    "2026-01-01",
+    "--until",
+    "2027-01-01",
+    "--at",
+    NOW.isoformat(),
+    "--repo",
+    "o/r",
+]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "GITHUB_TOKEN": "t",
+        "GITHUB_API_URL": "https://api.github.com",
+        "DATAFACE_OPS_NO_PACING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
+    code = cli.main([*ARGS, "--policies", str(ROOT / "policies"), "--format", "json", *args])
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_year_finds_every_injected_problem_and_opens_one_pr(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str], env: None, tmp_path: Path
+) -> None:
+    policies = load_policy_dir(ROOT / "policies")
+    history = YearHistory(policies)
+    history.install(github)
+    code, report = run(capsys, "--open-pr")
+    assert code == 0, report
+    _validate(report, "retro")  # the documented output contract (docs/output.schema.json)
+    truth = history.truth
+
+    findings = {(f["policy"], f["subject"]): f for f in report["findings"]}  # type: ignore[union-attr]
+    assert set(findings) == {
+        ("triage", "`severity:sev2`"),
+        ("oncall", "@raj-iyer"),
+        ("stale", "rule `pull-requests`"),
+        ("release", "the train"),
+        ("reviews", "area `prompts`"),
+        ("incidents", "`sev2`"),
+    }
+    sla = math.ceil(percentile(truth.sev2_waits, 0.9) or 0)
+    edits = [
+        (e["file"], tuple(e["loc"]), e["old"], e["new"])
+        for f in report["findings"]  # type: ignore[union-attr]
+        for e in f["edits"]
+    ]
+    assert edits == [
+        ("triage", ("sla_hours", "sev2"), 24, sla),
+        ("triage", ("areas", 3, "assignee"), "raj-iyer", "tomas-silva"),
+        ("stale", ("rules", 0, "days_until_stale"), 30, 45),
+        ("release", ("every_weeks",), 1, 2),
+        ("release", ("anchor",), None, "2027-01-05"),
+    ]
+    # The figures behind them are the injected ones.
+    sev2 = next(r for r in report["triage"] if r["severity"] == "sev2")  # type: ignore[union-attr]
+    assert (sev2["met"], sev2["decided"]) == (truth.sev2_met, len(truth.sev2_waits))
+    stale = {r["rule"]: r for r in report["stale"]}  # type: ignore[union-attr]
+    for rule in ("backlog", "pull-requests"):
+        assert stale[rule]["closed"] == sorted(truth.stale_closed[rule])
+        assert stale[rule]["reopened"] == sorted(truth.stale_reopened[rule])
+    assert report["trains"]["late"] == truth.late_trains  # type: ignore[index]
+    assert [str(s) for s in truth.skipped_slots] == report["trains"]["skipped"]  # type: ignore[index]
+    assert [str(s) for s in truth.held_slots] == report["trains"]["held"]  # type: ignore[index]
+    pages = {r["login"]: r["pages"] for r in report["load"]["rows"]}  # type: ignore[index]
+    assert {k: v for k, v in pages.items() if v} == truth.pages
+    assert report["load"]["max_over_median"] > 2  # type: ignore[index]
+
+    # One PR, from one commit of the edited policies and the re-rendered document.
+    assert len(history.opened) == 1 and len(history.commits) == 1
+    files = history.committed_files()
+    assert sorted(files) == [
+        "docs/OPERATING_MODEL.md",
+        "policies/release.yaml",
+        "policies/stale.yaml",
+        "policies/triage.yaml",
+    ]
+    tree = tmp_path / "repo"
+    shutil.copytree(ROOT / "policies", tree / "policies")
+    shutil.copytree(ROOT / "docs", tree / "docs")
+    for path, text in files.items():
+        (tree / path).write_text(text, encoding="utf-8")
+    edited = load_policy_dir(tree / "policies")
+    assert edited.triage.sla_hours["sev2"] == sla
+    assert edited.stale.rules[0].days_until_stale == 45
+    assert edited.release.every_weeks == 2
+    assert check_docs(edited, tree).ok
+    # Comments and layout kept: only the edited lines differ.
+    before = (ROOT / "policies/stale.yaml").read_text().splitlines()
+    after = files["policies/stale.yaml"].splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
+        ("    days_until_stale: 30", "    days_until_stale: 45")
+    ]
+    pull = history.items[history.opened[0]]
+    assert pull.labels == ["ops-retro"]
+    assert f"{sla}" in pull.body and "days_until_stale" in pull.body
+
+    first = len(github.calls)
+    reads = [c for c in github.calls if c.request.method == "GET"]
+    writes = first - len(reads)
+    assert writes == 5  # tree, commit, ref, PR, its label
+    timelines = sum(1 for c in reads if c.request.url.split("?")[0].endswith("/timeline"))
+    lists = sum(1 for c in reads if "/issues?" in c.request.url)
+    lower = lists + len(truth.needed) + len(truth.reacted) + 6
+    figures = (
+        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines), "
+        f"{writes} writes; lower bound {lower} reads"
+    )
+    assert timelines >= len(truth.needed)
+    assert len(reads) <= lower * 1.15
+
+    # A second run over the same data finds the PR saying so already: no write.
+    code, again = run(capsys, "--open-pr")
+    assert code == 0
+    assert again["actions"] == []
+    assert len(github.writes()) == writes
+    with capsys.disabled():
+        print(figures)
+
+
+def _enabled(policy_copy: Path) -> Path:
+    path = policy_copy / "retro.yaml"
+    text = path.read_text()
+    assert "enabled: true" in text
+    # A quarter of the year holds enough cases for the thresholds (min_cases) to act.
+    path.write_text(text.replace("schedule: monthly", "schedule: quarterly"))
+    return policy_copy
+
+
+def test_scheduled_sweep_runs_only_when_its_period_is_due(
+    github: GitHubMock,
+    capsys: pytest.CaptureFixture[str],
+    env: None,
+    policy_copy: Path,
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    policies = str(_enabled(policy_copy))
+    base = ["apply", "retro", "--repo", "o/r", "--policies", policies, "--format", "json"]
+    # Outside the window after the last quarter: nothing read, nothing written.
+    assert cli.main([*base, "--at", "2026-12-20T06:00:00Z"]) == 0
+    assert "not due" in capsys.readouterr().out
+    assert len(github.calls) == 0
+    # Two days after the year ended: the retrospective over its last quarter opens its PR.
+    assert cli.main([*base, "--at", "2027-01-02T06:00:00Z"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    _validate(out, "plans")
+    kinds = [a["type"] for p in out["plans"] for a in p["actions"]]
+    assert kinds == ["CommitFiles", "UpsertPullRequest"], out["notes"]
+    assert len(history.opened) == 1
+    pull = history.items[history.opened[0]]
+    assert pull.title.startswith("Operating-model retrospective 2026-Q4:")
+    # The next scheduled run in the window writes nothing.
+    writes = len(github.writes())
+    assert cli.main([*base, "--at", "2027-01-03T06:00:00Z"]) == 0
+    capsys.readouterr()
+    assert len(github.writes()) == writes
+
+
+def test_text_report_and_dry_run_write_nothing(
+    github: GitHubMock, capsys: pytest.CaptureFixture[str], env: None
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    policies = str(ROOT / "policies")
+    assert cli.main([*ARGS, "--policies", policies]) == 0
+    out = capsys.readouterr().out
+    assert "# Retrospective 2026-01-01..2027-01-01" in out
+    assert "| stale | rule `pull-requests` | false-close rate 20 %" in out
+    assert "| pull-requests | 30 days | 40 | 8 | 20 % |" in out
+    assert not any("/contents/" in c.request.url for c in github.calls)  # no PR: no files read
+    assert cli.main([*ARGS, "--policies", policies, "--open-pr", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "dry-run: commit policies/release.yaml, policies/stale.yaml, policies/triage.yaml" in out
+    assert "dry-run: open PR dataface-ops/retro -> main" in out
+    assert github.writes() == []
+
+
+@pytest.mark.parametrize("fault", [WRITE_FAULTS[0], WRITE_FAULTS[1], WRITE_FAULTS[3]], ids=str)
+@pytest.mark.parametrize("index", range(5), ids=["tree", "commit", "ref", "pull", "label"])
+def test_a_failed_write_is_resumed_without_a_second_pr(
+    fault: Fault,
+    index: int,
+    capsys: pytest.CaptureFixture[str],
+    env: None,
+    policy_copy: Path,
+) -> None:
+    mock = FaultyGitHub()
+    mock.start()
+    try:
+        history = YearHistory(load_policy_dir(ROOT / "policies"))
+        history.install(mock)
+        base = ["apply", "retro", "--repo", "o/r", "--policies", str(_enabled(policy_copy))]
+        mock.arm(fault, writes=True, index=index)
+        cli.main([*base, "--at", "2027-01-02T06:00:00Z"])
+        assert mock.disarm() is not None
+        # The next scheduled run in the window finishes the job, and the one after is quiet.
+        assert cli.main([*base, "--at", "2027-01-02T07:00:00Z"]) == 0
+        opened = [
+            i for i in history.items.values() if i.pull and i.head_ref == "dataface-ops/retro"
+        ]
+        assert len(opened) == 1 and opened[0].labels == ["ops-retro"]
+        assert "2026-Q4" in opened[0].title
+        assert history.refs["dataface-ops/retro"] in {
+            hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()
+            for c in history.commits
+        }
+        mock.writes_sent = 0
+        assert cli.main([*base, "--at", "2027-01-02T08:00:00Z"]) == 0
+        assert mock.writes_sent == 0
+        capsys.readouterr()
+        assert mock.problems() == []
+    finally:
+        mock.stop(allow_assert=False)
+        mock.reset()
