@@ -92,6 +92,8 @@ class UpsertIssue(Action):
     body: str
     labels: tuple[str, ...] = ()
     number: int | None = None
+    # Who a new issue is assigned to (set at creation only: a person may reassign it later).
+    assignees: tuple[str, ...] = ()
 
     def describe(self) -> str:
         target = f"#{self.number}" if self.number else "new issue"

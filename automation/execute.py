@@ -150,7 +150,11 @@ def apply_upsert_issue(repo: Repository, action: UpsertIssue, started: dt.dateti
     _, note = _create_once(
         lambda: int(
             repo.create_issue(
-                title=action.title, body=action.body, labels=list(action.labels)
+                title=action.title,
+                body=action.body,
+                labels=list(action.labels),
+                # NotSet when empty: the request stays what it was before assignees existed.
+                assignees=list(action.assignees) if action.assignees else NotSet,
             ).number
         ),
         find,

@@ -13,11 +13,13 @@ from pydantic import ValidationError
 
 from automation.policy.base import Loc, PolicyFile, PolicyModel
 from automation.policy.digest import DigestPolicy
+from automation.policy.docs import DocsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.policies import Policies as Policies
 from automation.policy.release import ReleasePolicy
+from automation.policy.reviews import ReviewsPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.suggest import unknown_key_message, with_suggestion
 from automation.policy.triage import TriagePolicy
@@ -31,6 +33,8 @@ POLICY_FILES: dict[str, type[PolicyFile]] = {
     "release": ReleasePolicy,
     "stale": StalePolicy,
     "digest": DigestPolicy,
+    "reviews": ReviewsPolicy,
+    "docs": DocsPolicy,
 }
 
 # A cross-file reference names its target file by its message; when that file is absent the

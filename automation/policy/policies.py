@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from automation.policy.digest import DigestPolicy
+from automation.policy.docs import DocsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.release import ReleasePolicy
+from automation.policy.reviews import ReviewsPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.triage import TriagePolicy
 
@@ -28,6 +30,8 @@ class Policies:
     release: ReleasePolicy
     stale: StalePolicy
     digest: DigestPolicy
+    reviews: ReviewsPolicy
+    docs: DocsPolicy
     source: str = "policies"
     # Files that do not exist: their model is an empty stand-in and the features that
     # need them are off (features are opt-in by file).
