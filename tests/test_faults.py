@@ -25,6 +25,8 @@ SCENARIOS = (
     scenarios.RELEASE_PUBLISH,
     scenarios.OWNERSHIP,
     scenarios.DUPLICATE,
+    scenarios.REVIEWS,
+    scenarios.DOCS_UPKEEP,
 )
 
 
