@@ -50,8 +50,8 @@ def world(
     for document in shipped().docs.documents:
         docs.commit(document.path, NOW - dt.timedelta(days=20), "# fresh\n")
     docs.commit(EVAL, utc("2026-08-01T10:00"), "# Eval regressions\n")  # 122 days: due
-    # Changed long ago, but reviewed since.
-    docs.commit(DEPLOY, utc("2026-01-05T10:00"), "# Deploy\n\nReviewed: 2026-10-01\n")
+    # Reviewed (and so changed) within its period.
+    docs.commit(DEPLOY, utc("2026-10-01T10:00"), "# Deploy\n\nReviewed: 2026-10-01\n")
     # Due, with the issue of its last cycle closed in May.
     docs.commit(TRAIN, utc("2026-04-01T10:00"), "# Trains\n")
     issues.issue(
@@ -93,14 +93,11 @@ def test_review_due_issues_open_reopen_and_close(
         "raj-iyer",
         "tomas-silva",
     ]
-    # Reads: one last-commit read per document (8), the text only of the three whose
-    # last change is older than their period, and one page of review-due issues.
+    # Reads: one last-commit read per document (8) and one page of review-due issues; no
+    # text (commits count as reviews, so a Reviewed line cannot decide).
     reads = _reads(github)
     assert sum("/commits?" in r for r in reads) == 8
-    assert sorted(r.split("/contents/")[1] for r in reads if "/contents/" in r) == sorted(
-        [EVAL, DEPLOY, TRAIN]
-    )
-    assert sum("/issues?" in r for r in reads) == 1 and len(reads) == 12
+    assert sum("/issues?" in r for r in reads) == 1 and len(reads) == 9
     assert "documents: 8 read, 2 due for review" in (tmp_path / "summary.md").read_text()
 
     # A second run the next day writes nothing.
@@ -127,3 +124,30 @@ def test_an_issue_a_person_closed_this_cycle_stays_closed(
     assert _run(issues, NOW) == 0
     assert issues.state()["#1"]["state"] == "closed"
     assert [c.request.method for c in github.writes()] == ["POST"]  # only the eval runbook's
+
+
+def test_only_a_reviewed_line_counts_when_changes_do_not(
+    github: GitHubMock,
+    world: tuple[FakeIssues, FakeDocs],
+    policy_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (policy_copy / "docs.yaml").write_text(
+        "changes_count_as_review: false\n"
+        "documents:\n"
+        f"  - {{path: {EVAL}, area: evals}}\n"
+        f"  - {{path: {DEPLOY}, area: mcp-server}}\n"
+    )
+    monkeypatch.setenv("DATAFACE_OPS_POLICIES", str(policy_copy))
+    issues, docs = world
+    docs.commit(EVAL, NOW - dt.timedelta(days=300), "# Evals\n\n**Reviewed:** 2026-11-01\n")
+    docs.commit(DEPLOY, NOW - dt.timedelta(days=1), "# Deploy (a typo fixed yesterday)\n")
+    assert _run(issues, NOW) == 0
+    (new,) = [n for n in issues.state() if n != "#1"]
+    assert issues.state()[new]["title"] == f"Review due: {DEPLOY}"
+    assert "Reviewed line none" in issues.state()[new]["body"]
+    reads = _reads(github)
+    assert sorted(r.split("/contents/")[1] for r in reads if "/contents/" in r) == [DEPLOY, EVAL]
+    docs.commit(DEPLOY, NOW + dt.timedelta(days=1), "# Deploy\n\nReviewed: 2026-12-02\n")
+    assert _run(issues, NOW + dt.timedelta(days=1)) == 0
+    assert issues.state()[new]["state"] == "closed"

@@ -102,12 +102,10 @@ def test_due(docs: dict[str, Any], doc: DocumentState, due: bool) -> None:
 
 
 def test_the_text_is_read_only_when_it_can_decide() -> None:
-    p = policies().docs
-    (document,) = p.documents
-    assert not needs_text(p, document, utc("2026-11-01T00:00"), NOW)
-    assert needs_text(p, document, utc("2026-01-01T00:00"), NOW)
-    only_line = policies(changes_count_as_review=False).docs
-    assert needs_text(only_line, only_line.documents[0], utc("2026-11-01T00:00"), NOW)
+    # A Reviewed line is written by a commit: when commits count, the commit decides.
+    assert not needs_text(policies().docs, utc("2026-01-01T00:00"))
+    assert needs_text(policies().docs, None)
+    assert needs_text(policies(changes_count_as_review=False).docs, utc("2026-11-01T00:00"))
 
 
 def bot_issue(number: int, body: str, state: str = "open", closed: str | None = None) -> Issue:

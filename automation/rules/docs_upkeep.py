@@ -3,7 +3,7 @@
 A document's last review is the later of its last change on the default branch (when
 changes count as reviews) and its latest `Reviewed: YYYY-MM-DD` line. It is due once that
 is older than its review period; a document never reviewed (no line, changes not counted)
-is due at once.
+is due at once. When changes count, the text is never read (see needs_text).
 """
 
 from __future__ import annotations
@@ -67,15 +67,10 @@ def is_due(policy: DocsPolicy, document: Document, state: DocumentState, now: dt
     return due is not None and due <= now.astimezone(dt.UTC).date()
 
 
-def needs_text(
-    policy: DocsPolicy, document: Document, last_change: dt.datetime | None, now: dt.datetime
-) -> bool:
+def needs_text(policy: DocsPolicy, last_change: dt.datetime | None) -> bool:
     """Whether the collector must read the document's text (its Reviewed line) to decide.
 
-    When changes count as reviews and the last change is within the period, the document
-    is not due whatever the line says: no read.
+    Not when changes count as reviews: a `Reviewed:` line is written by a commit, so its
+    date is never later than the last change, and the last change alone decides.
     """
-    if not policy.changes_count_as_review or last_change is None:
-        return True
-    fresh_until = last_change.astimezone(dt.UTC).date() + dt.timedelta(days=policy.period(document))
-    return fresh_until <= now.astimezone(dt.UTC).date()
+    return not policy.changes_count_as_review or last_change is None

@@ -4,8 +4,8 @@ line where it matters, and the review-due issues.
 Requests for one sweep of n documents:
 - GET /repos/{o}/{r}/commits?path=P&per_page=1 for each document (its last change on the
   default branch): n requests.
-- GET /repos/{o}/{r}/contents/P only for a document whose Reviewed line can decide
-  (rules.docs_upkeep.needs_text): none while every document changed within its period.
+- GET /repos/{o}/{r}/contents/P only when the Reviewed line can decide
+  (rules.docs_upkeep.needs_text): never while commits count as reviews.
 - GET /repos/{o}/{r}/issues?state=all&labels=L: the review-due issues, open and closed
   (ceil(issues / 100) pages; a closed one is reopened for the next cycle, not duplicated).
 """
@@ -68,13 +68,11 @@ def read_document(
 ) -> DocumentState:
     """One document's state: its last change, and its Reviewed line when it can decide."""
     policy = policies.docs
-    document = policy.document(path)
-    assert document is not None
     last = read_last_change(repo, path)
     if last is None:
         return DocumentState(path=path, exists=False)
     state = DocumentState(path=path, last_change=last[0], last_change_sha=last[1])
-    if not needs_text(policy, document, last[0], now):
+    if not needs_text(policy, last[0]):
         return state
     text = read_text(repo, path)
     if text is None:

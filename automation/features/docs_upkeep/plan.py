@@ -45,6 +45,7 @@ def issue_body(policies: Policies, document: Document, state: DocumentState) -> 
     due = due_on(policy, document, state)
     changed = state.last_change.date().isoformat() if state.last_change else "unknown"
     line = state.reviewed.isoformat() if state.reviewed else "none"
+    recorded = f", Reviewed line {line}" if state.text_read else ""
     owners = ", ".join(f"@{o}" for o in owners_of(policies, document)) or "nobody"
     counted = (
         "a commit to the file or a newer `Reviewed: YYYY-MM-DD` line"
@@ -56,7 +57,7 @@ def issue_body(policies: Policies, document: Document, state: DocumentState) -> 
         f"{issue_marker(document.path)}\n"
         f"`{document.path}` is due for review: it is reviewed every "
         f"{policy.period(document)} days, and was last reviewed {since} "
-        f"(last change {changed}, Reviewed line {line}); due since "
+        f"(last change {changed}{recorded}); due since "
         f"{due.isoformat() if due and due != dt.date.min else 'now'}.\n\n"
         f"Owners (area `{document.area}`): {owners}\n\n"
         f"Read it against how we work today, fix what is out of date, and record the review "
