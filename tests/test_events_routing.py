@@ -30,9 +30,9 @@ def _actions_env(tmp_path: Path, name: str, payload: object) -> dict[str, str]:
         ("issues", "issues.reopened", ("triage", "stale")),
         ("issues", "issues.labeled", ("triage", "stale")),
         ("issue_comment", "issue_comment.created", ("triage", "stale")),
-        ("pull_request_target", "pull_request.opened", ("ownership",)),
-        ("pull_request_target", "pull_request.synchronize", ("ownership",)),
-        ("pull_request_review", "pull_request_review.submitted", ("ownership",)),
+        ("pull_request_target", "pull_request.opened", ("ownership", "reviews")),
+        ("pull_request_target", "pull_request.synchronize", ("ownership", "reviews")),
+        ("pull_request_review", "pull_request_review.submitted", ("ownership", "reviews")),
         ("pull_request_review", "pull_request_review.dismissed", ("ownership",)),
         ("pull_request", "pull_request.closed", ("release",)),
     ],
@@ -53,7 +53,15 @@ def test_schedule_sweeps_every_scheduled_feature(tmp_path: Path) -> None:
     event = event_from_actions(_actions_env(tmp_path, "schedule", {"schedule": "0 6 * * *"}))
     # The README's schedules.yml jobs: every feature but ownership (a check on one PR's
     # head, which only a PR event names), in the running order.
-    assert route(event).features == ("triage", "release", "stale", "oncall", "digest")
+    assert route(event).features == (
+        "triage",
+        "release",
+        "stale",
+        "reviews",
+        "oncall",
+        "docs_upkeep",
+        "digest",
+    )
     assert route(event).features == SCHEDULED
     assert route(event).numbers is None
     assert route(event, ["stale"]).features == ("stale",)

@@ -396,7 +396,10 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
         assert _post(port, *_delivery("issues.opened"))[0] == 202
         _wait(lambda: service.health()["failed"] == 1)
     assert PROBED == [(1,), (1,)]
-    assert github.count("GET", "/contents/") == 14  # seven files at each commit
+    from automation.policy.loader import POLICY_FILES
+
+    # Every policy file at each commit.
+    assert github.count("GET", "/contents/") == 2 * len(POLICY_FILES)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "policies/oncall.yaml:" in errors[0] and "surprise" in errors[0]
     assert github.count("POST", "/access_tokens") == 1  # cached until it expires
@@ -405,7 +408,7 @@ def test_a_delivery_runs_the_engine_as_the_installation_with_policies_from_the_d
     refs = [
         c.request.url.rsplit("ref=", 1)[-1] for c in github.calls if "/contents/" in c.request.url
     ]
-    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == 7
+    assert sorted(set(refs)) == sorted({head, moved}) and refs.count(head) == len(POLICY_FILES)
     bodies = github.json_bodies("POST", "/issues/1/comments")
     assert len(bodies) == 2 and "<!-- dataface-ops:triage:issue-1 -->" in bodies[0]["body"]
     # The repository's installation is checked as the App (JWT), once; the rest as the
@@ -424,7 +427,7 @@ def test_pull_request_webhooks_route_like_pull_request_target() -> None:
     from automation.routing import route
 
     for name, features in [
-        ("pull_request.opened", ("ownership",)),
+        ("pull_request.opened", ("ownership", "reviews")),
         ("pull_request.closed", ("release",)),
     ]:
         event = event_from_json("pull_request", json.dumps(webhook_payload(name)))

@@ -45,6 +45,15 @@ SPEC = Feature(
         "pull_request.review_request_removed",
         "pull_request.converted_to_draft",
         "pull_request.synchronize",
+        # What the shipped workflows subscribe to, and what the app makes of a pull_request
+        # webhook (a fork's pull_request gets a read-only token); the hourly sweep finds
+        # whatever no event named.
+        "pull_request_target.opened",
+        "pull_request_target.ready_for_review",
+        "pull_request_target.review_requested",
+        "pull_request_target.review_request_removed",
+        "pull_request_target.converted_to_draft",
+        "pull_request_target.synchronize",
         "pull_request_review.submitted",
     ),
     sweeps=True,
