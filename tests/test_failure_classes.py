@@ -110,7 +110,7 @@ def test_an_unknown_feature_is_still_bad_input(capsys: pytest.CaptureFixture[str
     snapshot = str(ROOT / "examples" / "snapshot.json")
     assert main(["plan", "tirage", "--snapshot", snapshot]) == cli.EXIT_BAD_INPUT
     (line,) = _lines(capsys.readouterr().err)
-    known = "triage, ownership, release, stale, oncall, digest"  # the running order
+    known = "triage, ownership, release, stale, reviews, oncall, docs_upkeep, digest"  # in order
     assert line == f"error: unknown feature 'tirage' (known: {known})"
 
 

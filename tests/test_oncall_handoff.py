@@ -152,7 +152,7 @@ def test_a_cover_mid_shift_changes_the_roster_and_hands_over() -> None:
     snap = simulate(snap, plan(snap, before))
     p = plan(snap, during)
     assert [(type(a).__name__, getattr(a, "assignees", None)) for a in p.actions] == [
-        ("UpsertIssue", None),
+        ("UpsertIssue", ()),  # the roster issue exists: no assignees to set
         ("EditIssue", ("raj-iyer",)),
     ]
     converges(snap, during)
