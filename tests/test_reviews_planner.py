@@ -291,3 +291,10 @@ def test_review_figures_per_area() -> None:
     assert any(
         n.startswith("review figures mcp-server: first owner review median 5.0 h") for n in notes
     )
+
+
+def test_exempt_authors_people_teams_and_bots() -> None:
+    for author, exempt in (("dependabot[bot]", ("dependabot[bot]",)), ("raj-iyer", ("evals",))):
+        pr = pull(created=MONDAY, author=author)
+        assert _actions(pr, ESCALATE, exempt_authors=()) != []
+        assert _actions(pr, ESCALATE, exempt_authors=exempt) == []

@@ -94,6 +94,9 @@ class ReviewsPolicy(PolicyFile):
     exempt_labels: tuple[Glob, ...] = Field(
         default=(), description="PRs carrying one of these labels (fnmatch) are left alone"
     )
+    exempt_authors: tuple[str, ...] = Field(
+        default=(), description="PRs by these people or teams (owners.yaml) or [bot] logins"
+    )
     reminder_comment: str = Field(default=DEFAULT_REMINDER, min_length=1)
     figures_days: int = Field(
         default=28,
@@ -123,6 +126,9 @@ class ReviewsPolicy(PolicyFile):
             if counts[holiday.date] > 1 and holiday.date in seen:
                 yield RefProblem(("holidays", index, "date"), f"duplicate holiday {holiday.date}")
             seen.add(holiday.date)
+        for index, ref in enumerate(self.exempt_authors):
+            if not (ref.endswith("[bot]") or policies.owners.is_known_owner(ref)):
+                yield RefProblem(("exempt_authors", index), f"unknown person or team '{ref}'")
         problem = template_problem(self.reminder_comment, SAMPLE_CONTEXT)
         if problem:
             yield RefProblem(("reminder_comment",), problem)

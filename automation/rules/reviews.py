@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from automation.policy.owners import Area
     from automation.policy.policies import Policies
-    from automation.policy.reviews import ReviewsPolicy, WorkingHours
+    from automation.policy.reviews import WorkingHours
 
 FEATURE = "reviews"
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -79,7 +79,7 @@ def _pattern(text: str) -> Pattern[str]:
     return compile_pattern(text)
 
 
-def areas_of_path(policies: Policies, path: str) -> Area | None:
+def area_of_path(policies: Policies, path: str) -> Area | None:
     """The area CODEOWNERS gives `path`: the last area (owners.yaml order) with a matching path,
     as in the generated CODEOWNERS, where the last matching line wins."""
     found = None
@@ -95,7 +95,7 @@ def pr_areas(policies: Policies, pull: PullRequest) -> tuple[Area, ...]:
     for changed in pull.files or ():
         for path in (changed.filename, changed.previous_filename):
             if path:
-                area = areas_of_path(policies, path)
+                area = area_of_path(policies, path)
                 if area is not None:
                     names.setdefault(area.name, area)
     return tuple(names.values())
@@ -161,12 +161,16 @@ def _decisive(pull: PullRequest) -> dict[str, str]:
     return {user: state for user, (_, state) in latest.items()}
 
 
-def exemption(policy: ReviewsPolicy, pull: PullRequest) -> str | None:
+def exemption(policies: Policies, pull: PullRequest) -> str | None:
     """Why the review loop leaves this PR alone, or None."""
+    policy = policies.reviews
     if pull.state != "open":
         return "closed"
     if pull.draft:
         return "a draft"
+    exempt = {a.casefold() for a in policies.owners.expand(policy.exempt_authors)}
+    if pull.author.casefold() in exempt:
+        return f"by {pull.author}"
     for label in pull.labels:
         for pattern in policy.exempt_labels:
             if fnmatch.fnmatchcase(label.casefold(), pattern.casefold()):
@@ -204,7 +208,7 @@ def timezone_of(policies: Policies, handle: str, is_team: bool) -> str:
 def waiting(policies: Policies, pull: PullRequest, now: dt.datetime) -> list[Waiting]:
     """The requested owners the PR waits on, with their working hours waited (none if exempt)."""
     policy = policies.reviews
-    if exemption(policy, pull) is not None:
+    if exemption(policies, pull) is not None:
         return []
     areas = pr_areas(policies, pull)
     if not areas:
