@@ -32,6 +32,9 @@ def problems(directory: Path) -> list[str]:
             "must be more than remind_after_hours (16)",
         ),
         ('  end: "17:00"', '  end: "08:00"', "working_hours", "ends (08:00:00) before it starts"),
+        # A number is read as seconds since midnight UTC, an aware time (found by the fuzzer:
+        # comparing it with the naive end was a TypeError traceback).
+        ('  start: "09:00"', "  start: 42", "working_hours.start", "write a local time as HH:MM"),
         (
             "default_timezone: UTC",
             "default_timezone: Mars/Olympus",

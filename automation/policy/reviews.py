@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from automation.policy.base import Glob, PolicyDate, PolicyFile, PolicyModel, RefProblem, TimeZone
 from automation.policy.oncall import Weekday
@@ -51,11 +51,22 @@ class Holiday(PolicyModel):
     name: str = Field(default="", description="what the day is, for the rendered docs")
 
 
+def _local_clock(value: dt.time) -> dt.time:
+    # pydantic reads a number as seconds since midnight UTC: an aware time, which cannot be
+    # compared with a local one (and a working day is local to each reviewer anyway).
+    if value.tzinfo is not None:
+        raise ValueError('write a local time as HH:MM, e.g. "09:00"')
+    return value
+
+
+Clock = Annotated[dt.time, AfterValidator(_local_clock)]
+
+
 class WorkingHours(PolicyModel):
     """The working day: hours from `start` to `end` on `days`, local to each reviewer."""
 
-    start: dt.time = dt.time(9, 0)
-    end: dt.time = dt.time(17, 0)
+    start: Clock = dt.time(9, 0)
+    end: Clock = dt.time(17, 0)
     days: tuple[Weekday, ...] = Field(
         default=("monday", "tuesday", "wednesday", "thursday", "friday"), min_length=1
     )

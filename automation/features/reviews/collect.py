@@ -289,7 +289,13 @@ def collect_reviews(
     if numbers is None:
         nodes = read_open(repo)
         if policies.reviews.figures_days:
-            nodes += read_merged(repo, now - dt.timedelta(days=policies.reviews.figures_days))
+            since = now - dt.timedelta(days=policies.reviews.figures_days)
+            # Listed by update time: keep only what was merged in the window.
+            nodes += [
+                n
+                for n in read_merged(repo, since)
+                if n.get("mergedAt") and parse_time(n["mergedAt"]) >= since
+            ]
     else:
         nodes = read_numbers(repo, tuple(dict.fromkeys(numbers))) if numbers else []
     pulls: dict[int, PullRequest] = {}
