@@ -180,6 +180,8 @@ def render_operating_model(policies: Policies, now: dt.datetime) -> str:
         "tools": policies.tools,
         "incidents": policies.incidents,
         "retro": policies.retro,
+        "reviews": policies.reviews,
+        "docs": policies.docs,
         "handoffs": {r.name: handoffs(policies, r, anchor) for r in policies.oncall.rotations},
         "protected": protected_owners(policies),
         "last_push": {
@@ -255,6 +257,35 @@ def dead_runbook_links(policies: Policies, root: Path, rendered: str) -> list[st
     return list(dict.fromkeys(dead))
 
 
+def upkeep_problems(policies: Policies, root: Path) -> list[str]:
+    """With policies/docs.yaml present: every runbook under docs/runbooks/ is listed there (it
+    has an owner), and every document it lists exists."""
+    if "docs" in policies.absent:
+        return []
+    from automation.policy.loader import field_lines
+
+    source = Path(policies.source) / "docs.yaml"
+    try:
+        line_of = field_lines(source.read_text(encoding="utf-8"))
+    except OSError:
+        line_of = field_lines("")
+    listed = {d.path for d in policies.docs.documents}
+    runbooks = root / RUNBOOKS
+    problems = [
+        f"{source}:{line_of(('documents',))} documents: {RUNBOOKS}/{path.name} has no owner "
+        "(list it with its area)"
+        for path in (sorted(runbooks.glob("*.md")) if runbooks.is_dir() else ())
+        if f"{RUNBOOKS}/{path.name}" not in listed
+    ]
+    for index, document in enumerate(policies.docs.documents):
+        if not (root / document.path).is_file():
+            loc = ("documents", index, "path")
+            problems.append(
+                f"{source}:{line_of(loc)} documents[{index}].path: {document.path} does not exist"
+            )
+    return problems
+
+
 def check_docs(policies: Policies, root: Path, output: Path = OUTPUT) -> DocsCheck:
     """Compare the committed document with a fresh render and check every runbook link."""
     result = DocsCheck()
@@ -282,4 +313,5 @@ def check_docs(policies: Policies, root: Path, output: Path = OUTPUT) -> DocsChe
             )
         )
     result.dead_links = dead_runbook_links(policies, root, rendered)
+    result.problems.extend(upkeep_problems(policies, root))
     return result

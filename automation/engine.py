@@ -202,6 +202,7 @@ def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
                 "team_members": {**merged.team_members, **other.team_members},
                 "collaborators": merged.collaborators or other.collaborators,
                 "codeowners": merged.codeowners or other.codeowners,
+                "documents": merged.documents or other.documents,
             }
         )
     return merged

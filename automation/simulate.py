@@ -230,11 +230,32 @@ def _simulate_set_commit_status(snapshot: Snapshot, action: SetCommitStatus) -> 
 
 
 def _simulate_request_reviewers(snapshot: Snapshot, action: RequestReviewers) -> Snapshot:
+    # GitHub records a review_requested event per reviewer: a wait counts from it.
+    asked = [
+        IssueEvent(
+            event="review_requested",
+            actor=snapshot.bot_login,
+            actor_is_bot=True,
+            created_at=snapshot.taken_at,
+            requested_reviewer=login,
+        )
+        for login in action.reviewers
+    ] + [
+        IssueEvent(
+            event="review_requested",
+            actor=snapshot.bot_login,
+            actor_is_bot=True,
+            created_at=snapshot.taken_at,
+            requested_team=slug,
+        )
+        for slug in action.team_reviewers
+    ]
     return _touch(
         snapshot,
         action.number,
         lambda p: p.model_copy(
             update={
+                "events": None if p.events is None else (*p.events, *asked),
                 "requested_reviewers": tuple(
                     dict.fromkeys((*getattr(p, "requested_reviewers", ()), *action.reviewers))
                 ),

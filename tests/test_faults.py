@@ -26,6 +26,8 @@ SCENARIOS = (
     scenarios.OWNERSHIP,
     scenarios.DUPLICATE,
     scenarios.INCIDENT,
+    scenarios.REVIEWS,
+    scenarios.DOCS_UPKEEP,
 )
 
 

@@ -227,7 +227,7 @@ def test_run_on_a_review_event_reports_the_check_and_asks_owners(
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
-    status = cli.main(["run", "--policies", str(ROOT / "policies")])
+    status = cli.main(["run", "ownership", "--policies", str(ROOT / "policies")])
 
     assert status == 0
     out = capsys.readouterr().out

@@ -413,7 +413,7 @@ def test_pull_request_webhooks_route_like_pull_request_target() -> None:
     from automation.routing import route
 
     for name, features in [
-        ("pull_request.opened", ("ownership",)),
+        ("pull_request.opened", ("ownership", "reviews")),
         ("pull_request.closed", ("release",)),
     ]:
         event = event_from_json("pull_request", json.dumps(webhook_payload(name)))

@@ -185,6 +185,8 @@ SCHEDULE_JOBS = {
     "31 6 * * 1": ("digest", "digest"),
     "41 7 * * *": ("tool_lifecycle", "tool_lifecycle"),
     "41 5 * * *": ("retro", "retro"),
+    "41 * * * *": ("reviews", "reviews"),
+    "53 4 * * *": ("docs-upkeep", "docs_upkeep"),
 }
 
 TRIGGERS = [
@@ -201,6 +203,10 @@ TRIGGERS = [
         for a in ("opened", "synchronize", "reopened", "ready_for_review")
     ),
     _event("pull_request_target", "edited", "pull_request.opened", "ownership", 2),
+    *(
+        _event("pull_request_target", a, "pull_request.opened", "ownership", 2)
+        for a in ("review_requested", "review_request_removed", "converted_to_draft")
+    ),
     _event("pull_request_target", "closed", "pull_request.closed", "release", 2),
     Trigger(
         "pull_request_target.closed-unmerged",
@@ -428,6 +434,10 @@ def _github_answers_from_its_examples(github: Any, repo: str) -> None:
         return 200, {"Content-Type": "application/json"}, json.dumps(body)
 
     github.add_callback("GET", re.compile(r"https://api\.github\.com/.*"), callback=answer)
+    # The review loop reads pull requests through GraphQL: none open, the named one unknown.
+    empty = {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+    repository = {"pullRequest": lambda info, **args: None, "pullRequests": empty}
+    github.graphql(lambda query, variables: {"repository": repository})
 
 
 @pytest.mark.parametrize("trigger", [t for t in TRIGGERS if t.jobs], ids=lambda t: t.id)
@@ -466,7 +476,7 @@ ADOPTER_CASES = [
     (
         "pull_request_target",
         lambda: _payload("pull_request.synchronize"),
-        {"pull-requests": (("ownership",), (2,))},
+        {"pull-requests": (ROUTES["pull_request_target.synchronize"], (2,))},
     ),
     (
         "pull_request_target",
@@ -476,7 +486,7 @@ ADOPTER_CASES = [
     (
         "pull_request_review",
         lambda: _payload("pull_request_review.submitted"),
-        {"pull-requests": (("ownership",), (2,))},
+        {"pull-requests": (ROUTES["pull_request_review.submitted"], (2,))},
     ),
     ("schedule", lambda: _schedule("7 * * * *"), {"sweeps": (SCHEDULED, None)}),
     (

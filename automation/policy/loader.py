@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from automation.policy.base import Loc, PolicyFile, PolicyModel
 from automation.policy.digest import DigestPolicy
+from automation.policy.docs import DocsPolicy
 from automation.policy.incidents import IncidentsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
@@ -20,6 +21,7 @@ from automation.policy.ownership import OwnershipPolicy
 from automation.policy.policies import Policies as Policies
 from automation.policy.release import ReleasePolicy
 from automation.policy.retro import RetroPolicy
+from automation.policy.reviews import ReviewsPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.suggest import unknown_key_message, with_suggestion
 from automation.policy.tools import ToolsPolicy
@@ -37,6 +39,8 @@ POLICY_FILES: dict[str, type[PolicyFile]] = {
     "tools": ToolsPolicy,
     "incidents": IncidentsPolicy,
     "retro": RetroPolicy,
+    "reviews": ReviewsPolicy,
+    "docs": DocsPolicy,
 }
 
 # A cross-file reference names its target file by its message; when that file is absent the

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from automation.policy.digest import DigestPolicy
+from automation.policy.docs import DocsPolicy
 from automation.policy.incidents import IncidentsPolicy
 from automation.policy.oncall import OncallPolicy
 from automation.policy.owners import OwnersPolicy
 from automation.policy.ownership import OwnershipPolicy
 from automation.policy.release import ReleasePolicy
 from automation.policy.retro import RetroPolicy
+from automation.policy.reviews import ReviewsPolicy
 from automation.policy.stale import StalePolicy
 from automation.policy.tools import ToolsPolicy
 from automation.policy.triage import TriagePolicy
@@ -34,6 +36,8 @@ class Policies:
     tools: ToolsPolicy
     incidents: IncidentsPolicy
     retro: RetroPolicy
+    reviews: ReviewsPolicy
+    docs: DocsPolicy
     source: str = "policies"
     # Files that do not exist: their model is an empty stand-in and the features that
     # need them are off (features are opt-in by file).

@@ -189,6 +189,18 @@ class PolicyFiles(Frozen):
     problem: str | None = None  # why they could not be read (the check then fails closed)
 
 
+class DocumentState(Frozen):
+    """A document on the default branch: its last change, and its last recorded review."""
+
+    path: str
+    exists: bool = True
+    last_change: Time | None = None
+    last_change_sha: str | None = None
+    # The latest `Reviewed: YYYY-MM-DD` line; None when there is none or the text was not read.
+    reviewed: dt.date | None = None
+    text_read: bool = False
+
+
 class Snapshot(Frozen):
     """Everything the planners may look at, read at `taken_at`."""
 
@@ -215,6 +227,8 @@ class Snapshot(Frozen):
     own_app_slug: str | None = None
     # The numbers an event named (None: a scheduled sweep read everything it needs).
     subjects: tuple[int, ...] | None = None
+    # Documents kept up to date (documentation upkeep), as read on the default branch.
+    documents: tuple[DocumentState, ...] = ()
     # Requests the rate limit still allowed once the snapshot was read (None: not read, or
     # no limit). Planners that write in bulk keep their writes within it.
     writes_left: int | None = None

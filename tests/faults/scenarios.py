@@ -657,3 +657,88 @@ INCIDENT = Scenario(
     at=INCIDENT_FILED + dt.timedelta(minutes=61),
     later=dt.timedelta(minutes=20),  # resumed before step 2 (240 min) or an update is due
 )
+
+
+# --- the review loop: remind an overdue owner, ask the area's secondary ----------------
+
+
+class PullsWorld(World):
+    def __init__(self, fake: Any) -> None:
+        self.fake = fake
+
+    def set_now(self, at: dt.datetime) -> None:
+        self.fake.now = at
+
+    def state(self) -> Any:
+        return self.fake.state()
+
+    def duplicates(self) -> list[str]:
+        return list(self.fake.duplicates())
+
+
+REVIEW_ASKED = at("2026-11-30T17:00")  # Monday 09:00 in Los Angeles
+REVIEWS_AT = at("2026-12-04T23:00")  # maya-chen has waited 38 working hours
+
+
+def build_reviews(mock: FaultyGitHub) -> World:
+    """#7 waits on maya-chen (past both thresholds); #8, a draft, is left alone."""
+    from tests.reviews_github import FakePull, FakePulls
+
+    fake = FakePulls(mock, REPO, REVIEWS_AT)
+    fake.add(FakePull(7, REVIEW_ASKED, requested=["maya-chen"]))
+    fake.add(FakePull(8, REVIEW_ASKED, requested=["maya-chen"], draft=True))
+    return PullsWorld(fake)
+
+
+REVIEWS = Scenario(
+    name="reviews",
+    build=build_reviews,
+    argv=("apply", "reviews"),
+    at=REVIEWS_AT,
+    later=dt.timedelta(hours=2),
+)
+
+
+# --- documentation upkeep: open one review-due issue, reopen another ------------------
+
+DOCS_AT = at("2026-12-01T06:00")
+
+
+class DocsWorld(IssuesWorld):
+    pass
+
+
+def build_docs_upkeep(mock: FaultyGitHub) -> World:
+    """The eval runbook is due (no issue yet); release-train's issue of last cycle is closed."""
+    from automation.rules.docs_upkeep import issue_marker
+    from tests.docs_github import FakeDocs
+    from tests.faults.harness import shipped_policies
+
+    fake = FakeIssues(mock, REPO, DOCS_AT)
+    docs = FakeDocs(mock, REPO)
+    for document in shipped_policies().docs.documents:
+        docs.commit(document.path, DOCS_AT - dt.timedelta(days=20), "# fresh\n")
+    docs.commit("docs/runbooks/eval-regression.md", at("2026-08-01T10:00"), "# Evals\n")
+    train = "docs/runbooks/release-train.md"
+    docs.commit(train, at("2026-04-01T10:00"), "# Trains\n")
+    fake.issue(
+        1,
+        title=f"Review due: {train}",
+        body=f"{issue_marker(train)}\nold text",
+        labels=("docs-review",),
+        author=BOT,
+        created=at("2025-10-01T00:00"),
+        state="closed",
+    )
+    fake.issues[1]["user"]["type"] = "Bot"
+    fake.issues[1]["closed_at"] = "2026-04-01T12:00:00Z"
+    return DocsWorld(fake)
+
+
+DOCS_UPKEEP = Scenario(
+    name="docs_upkeep",
+    build=build_docs_upkeep,
+    argv=("apply", "docs_upkeep"),
+    at=DOCS_AT,
+    later=dt.timedelta(days=1),
+)

@@ -1,0 +1,1 @@
+"""The documentation upkeep feature."""
