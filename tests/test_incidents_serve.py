@@ -64,7 +64,10 @@ def requests_since(github: GitHubMock, since: int) -> list[str]:
 
 
 def writes_since(github: GitHubMock, since: int) -> list[str]:
-    return [r for r in requests_since(github, since) if not r.startswith("GET ")]
+    # POST /graphql only reads here (the policies).
+    return [
+        r for r in requests_since(github, since) if r.split()[0] != "GET" and "graphql" not in r
+    ]
 
 
 @pytest.fixture
@@ -359,3 +362,58 @@ def test_a_form_filed_incident_through_serve(
         f"GET {API}/issues/1",
     ]
     assert world.state()["#1"] == state
+
+
+def test_a_monitor_filed_incident_through_serve(
+    app: h.Running, github: GitHubMock, world: AppIssues
+) -> None:
+    # A monitor writes the form's body through the API as a bot of its own, with no label:
+    # the headings make it an incident; all users affected: sev1, area owners assigned too.
+    payload = form_filed()
+    monitor = checker.user_json("grafana-alerts[bot]") | {"type": "Bot"}
+    payload["sender"] = monitor
+    payload["issue"].update(
+        user=monitor,
+        labels=[],
+        title="query_metrics_v3: 5xx",
+        body=incident_body(
+            tool="query_metrics_v3",
+            symptom="5xx from the metrics backend",
+            started_at="2019-05-15T15:10:00Z",
+            impact="all users",
+            error_rate="41%",
+            links="https://grafana.example.com/d/mcp",
+        ),
+    )
+    world.add(payload["issue"] | {"reactions": {}})
+    opened = dt.datetime.fromisoformat(payload["issue"]["created_at"].replace("Z", "+00:00"))
+    world.now = opened + dt.timedelta(seconds=40)
+    primary = POLICIES.oncall.on_call("ai-primary", world.now)
+
+    body, headers = h.signed(payload, "issues", "monitor-incident-1")
+    assert h.post(app.port, body, headers)[0] == 202
+    processed(app, 1)
+    assert writes_since(github, 0) == [
+        "POST /app/installations/1/access_tokens",
+        f"PATCH {API}/issues/1",
+        f"POST {API}/issues/1/comments",
+    ]
+    assert len(requests_since(github, 0)) == 9
+    assert github.json_bodies("PATCH", path_contains=f"{API}/issues/1") == [
+        {
+            "labels": ["incident", "severity:sev1", "tool:query_metrics_v3", "area:mcp-server"],
+            "assignees": [primary, "maya-chen", "sam-okafor"],  # dev-patel: primary and owner
+        }
+    ]
+    ((author, triage),) = world.state()["#1"]["comments"]
+    assert author == APP_BOT
+    assert "| Severity | **sev1**: rule 1: impact 'all users' |" in triage.splitlines()
+    assert f"| Runbook | {RUNBOOK} |" in triage.splitlines()
+
+    # A fresh delivery of the same event: nothing written.
+    before = len(github.calls)
+    body, headers = h.signed(payload, "issues", "monitor-incident-2")
+    assert h.post(app.port, body, headers)[0] == 202
+    processed(app, 2)
+    assert writes_since(github, before) == []
+    assert len(requests_since(github, before)) == 5
