@@ -279,7 +279,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in off:
             print(f"  {line}")
         return EXIT_OK
-    repo = _repository(settings)
+    repository = event.payload.get("repository")
+    branch = repository.get("default_branch") if isinstance(repository, dict) else None
+    repo = _repository(settings, branch if isinstance(branch, str) else None)
     with _ownership_run(args, event):
         report = engine.run_live(
             repo,

@@ -139,7 +139,8 @@ def test_a_form_filed_incident_end_to_end(
     assert body.startswith(marker("incidents", "incident-1") + "\n### Incident: `run_query` (sev2)")
     assert "| Severity | **sev2**: rule 3: error rate 12% >= 10% |" in body
     assert "| Owners | @dataface/ai-platform |" in body
-    assert f"https://github.com/{REPO}/blob/main/docs/runbooks/tool-incident.md" in body
+    # The payload's repository.default_branch
+    assert f"https://github.com/{REPO}/blob/master/docs/runbooks/tool-incident.md" in body
     assert "step 1 pages the secondary on call (2019-05-15 16:20 UTC)" in body
 
 

@@ -139,7 +139,8 @@ def test_issues_opened_payload_is_triaged_then_converged(
     body = posted[0]["body"]
     assert body.startswith(marker("triage", "issue-1"))
     assert f"@{on_call}" in body and "**sev2**" in body
-    assert f"https://github.com/{REPO}/blob/main/docs/runbooks/eval-regression.md" in body
+    # The payload's repository.default_branch
+    assert f"https://github.com/{REPO}/blob/master/docs/runbooks/eval-regression.md" in body
     assert len(github.writes()) == 2  # one PATCH (labels and assignees), one comment
     assert all(c.request.path_url.startswith(f"{API}/issues/1") for c in github.writes())
     assert _reads(github) == [
@@ -191,6 +192,7 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
 
     snap = Snapshot(
         repo=REPO,
+        default_branch="master",  # the payload's: the runbook link is on it
         taken_at=_event_time(payload),
         issues=(issue_from_json({**first, "comments": 0}, comments=()),),
     )

@@ -364,6 +364,7 @@ def alert_processor(
     from automation.github import (
         RateLimitExceededException,
         UnknownObjectException,
+        known_repo,
         request_json,
     )
     from automation.policy.loader import PolicyError
@@ -386,6 +387,8 @@ def alert_processor(
             repo = client.get_repo(full_name)  # lazy: no request
             # GET /repos/{o}/{r}: the default branch, where the policies are read from.
             branch = str(request_json(repo, "GET", repo.url).get("default_branch") or "main")
+            # The collectors link runbooks on it: a repository that knows it (no request).
+            repo = known_repo(client, full_name, branch)
             loaded = policies.get(repo, full_name, branch)
             off = loaded.off_reason(("incidents",))
             if off is not None:

@@ -181,7 +181,11 @@ def engine_processor(
     """Process a delivery like `dataface-ops run`: route, read policies, collect, plan, apply."""
     from automation import engine
     from automation.errors import RepositoryNotVisible
-    from automation.github import RateLimitExceededException, UnknownObjectException
+    from automation.github import (
+        RateLimitExceededException,
+        UnknownObjectException,
+        known_repo,
+    )
     from automation.policy.loader import PolicyError
     from automation.routing import route
 
@@ -209,7 +213,7 @@ def engine_processor(
                     f"{installation_id}: not acted on"
                 )
             client = clients.for_job(installation_id)
-            repo = client.get_repo(event.repo)  # lazy: no request
+            repo = known_repo(client, event.repo, branch)  # lazy: no request
             loaded = policies.get(repo, event.repo, branch)
             report = engine.run_live(
                 repo,

@@ -112,12 +112,16 @@ def load_snapshot(path: str) -> object:
         ) from None
 
 
-def repository(settings: Settings) -> Repository:
-    """The repository the settings name (lazy: no request until something is read)."""
-    from automation.github import make_github
+def repository(settings: Settings, default_branch: str | None = None) -> Repository:
+    """The repository the settings name (lazy: no request until something is read); given
+    its default branch (an event's payload names it), links to its files use that branch."""
+    from automation.github import known_repo, make_github
 
     owner, name = settings.owner_and_name
-    return make_github(settings).get_repo(f"{owner}/{name}")
+    github = make_github(settings)
+    if default_branch:
+        return known_repo(github, f"{owner}/{name}", default_branch)
+    return github.get_repo(f"{owner}/{name}")
 
 
 def add_common(parser: argparse.ArgumentParser, *, formats: bool = True) -> None:

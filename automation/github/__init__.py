@@ -53,6 +53,19 @@ def raw_json(obj: GithubObject) -> object:
     return obj._rawData
 
 
+def known_repo(github: Github, full_name: str, default_branch: str) -> Repository:
+    """A lazy repository (no request) that knows its default branch.
+
+    `Github.get_repo` with `lazy=True` knows only its URL, so a collector reading the
+    default branch from it without a request gets nothing (and links runbooks to `main`).
+    The caller already knows the branch: from the delivery's `repository.default_branch`,
+    or from the GET /repos/{o}/{r} it sent to find the policies.
+    """
+    url = github.get_repo(full_name).url
+    attributes = {"url": url, "full_name": full_name, "default_branch": default_branch}
+    return Repository(github.requester, {}, attributes, completed=False)
+
+
 def graphql(repo: Repository, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     """POST /graphql through the repository's client, retried like a REST read."""
     return graphql_read(repo.requester, query, variables)

@@ -1,4 +1,5 @@
-"""A stateful GitHub for issues: listing, comments, labels, assignees, events, timelines.
+"""A stateful GitHub for issues: listing, comments, labels, assignees, events, timelines,
+reactions.
 
 It keeps GitHub's own JSON (built from the REST description's examples), so any test's
 issue JSON can seed it; every write changes it and records the events GitHub would.
@@ -31,6 +32,9 @@ def parse(text: str) -> dt.datetime:
 class FakeIssues:
     """The issues of one repository, served through a GitHubMock."""
 
+    # Who the code under test writes as: GITHUB_TOKEN's bot, or the App's (`serve`).
+    bot = BOT
+
     def __init__(self, mock: GitHubMock, repo: str, now: dt.datetime) -> None:
         self.mock = mock
         self.repo = repo
@@ -39,6 +43,7 @@ class FakeIssues:
         self.issues: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.events: dict[int, list[dict[str, Any]]] = {}
+        self.reactions: dict[int, list[dict[str, Any]]] = {}
         # Fixed timelines (another test's data); otherwise built from events and comments.
         self.timelines: dict[int, list[dict[str, Any]]] = {}
         self._ids = 50_000
@@ -72,7 +77,10 @@ class FakeIssues:
         self.issues[number] = data
         self.comments.setdefault(number, [])
         self.events.setdefault(number, [])
+        self.reactions.setdefault(number, [])
         data["comments"] = len(self.comments[number])
+        if "reactions" in data:  # GitHub's rollup, kept true to the reactions made here
+            self._rollup(number)
         return data
 
     def issue(
@@ -105,6 +113,7 @@ class FakeIssues:
             milestone=None,
         )
         data.pop("pull_request", None)
+        data["reactions"] = {}  # GitHub's answers carry the rollup: add() fills it in
         return self.add(data)
 
     def comment(self, number: int, login: str, body: str, at: dt.datetime) -> dict[str, Any]:
@@ -121,6 +130,24 @@ class FakeIssues:
         self.comments[number].append(data)
         self.issues[number]["comments"] = len(self.comments[number])
         return data
+
+    def react(self, number: int, login: str, content: str, at: dt.datetime) -> dict[str, Any]:
+        """A person's reaction to the issue; the issue's rollup counts it."""
+        data = checker.example("reactions/list-for-issue", repo=self.repo)[0]
+        data.update(id=self._next_id(), user=self.user(login), content=content, created_at=iso(at))
+        self.reactions[number].append(data)
+        self._rollup(number)
+        return data
+
+    def _rollup(self, number: int) -> None:
+        """The `reactions` summary GitHub puts in every issue answer."""
+        kinds = ("+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket")
+        made = self.reactions[number]
+        self.issues[number]["reactions"] = {
+            "url": f"{self.api}/issues/{number}/reactions",
+            "total_count": len(made),
+            **{k: sum(r["content"] == k for r in made) for k in kinds},
+        }
 
     def event(
         self,
@@ -183,6 +210,7 @@ class FakeIssues:
             ("PATCH", rf"{api}/issues/comments/{n}", self._edit_comment),
             ("GET", rf"{api}/issues/{n}/events(\?.*)?", self._list_events),
             ("GET", rf"{api}/issues/{n}/timeline(\?.*)?", self._timeline),
+            ("GET", rf"{api}/issues/{n}/reactions(\?.*)?", self._list_reactions),
         ]
         for method, pattern, handler in routes:
             self.mock.add_callback(method, re.compile(pattern + "$"), callback=handler)
@@ -295,10 +323,10 @@ class FakeIssues:
         before = [label["name"] for label in issue["labels"]]
         for name in before:
             if name not in names:
-                self.event(number, "unlabeled", BOT, self.now, label=name)
+                self.event(number, "unlabeled", self.bot, self.now, label=name)
         for name in dict.fromkeys(names):
             if name not in before:
-                self.event(number, "labeled", BOT, self.now, label=name)
+                self.event(number, "labeled", self.bot, self.now, label=name)
         issue["labels"] = [
             checker.label_json(name, repo=self.repo) for name in dict.fromkeys(names)
         ]
@@ -308,10 +336,10 @@ class FakeIssues:
         before = [a["login"] for a in issue["assignees"]]
         for login in before:
             if login not in logins:
-                self.event(number, "unassigned", BOT, self.now, assignee=login)
+                self.event(number, "unassigned", self.bot, self.now, assignee=login)
         for login in dict.fromkeys(logins):
             if login not in before:
-                self.event(number, "assigned", BOT, self.now, assignee=login)
+                self.event(number, "assigned", self.bot, self.now, assignee=login)
         issue["assignees"] = [self.user(login) for login in dict.fromkeys(logins)]
         issue["assignee"] = issue["assignees"][0] if issue["assignees"] else None
 
@@ -325,7 +353,7 @@ class FakeIssues:
             number,
             title=sent["title"],
             body=sent.get("body") or "",
-            author=BOT,
+            author=self.bot,
             created=created,
         )
         self._set_labels(number, list(sent.get("labels") or ()))
@@ -348,7 +376,7 @@ class FakeIssues:
             issue["state_reason"] = sent.get("state_reason")
             issue["closed_at"] = iso(self.now) if sent["state"] == "closed" else None
             kind = "closed" if sent["state"] == "closed" else "reopened"
-            self.event(number, kind, BOT, self.now)
+            self.event(number, kind, self.bot, self.now)
         self._touch(number)
         return 200, {}, json.dumps(issue)
 
@@ -380,7 +408,7 @@ class FakeIssues:
 
     def _create_comment(self, request: Any) -> Reply:
         number = self._number(request)
-        data = self.comment(number, BOT, json.loads(request.body)["body"], self.now)
+        data = self.comment(number, self.bot, json.loads(request.body)["body"], self.now)
         self._touch(number)
         return 201, {}, json.dumps(data)
 
@@ -400,3 +428,6 @@ class FakeIssues:
 
     def _timeline(self, request: Any) -> Reply:
         return self._page(request, self._entries(self._number(request)))
+
+    def _list_reactions(self, request: Any) -> Reply:
+        return self._page(request, self.reactions[self._number(request)])
