@@ -530,6 +530,7 @@ class YearHistory:
         github.add_callback("GET", re.compile(rf"{esc}/contents/.+"), self._contents)
         github.add_callback("GET", f"{API}/pulls", callback=self._pulls)
         github.add_callback("GET", re.compile(rf"{esc}/pulls/{number}/files"), self._files)
+        github.graphql(self._graphql)
         github.add_callback("POST", f"{API}/pulls", callback=self._create_pull)
         github.add_callback("PATCH", re.compile(rf"{esc}/pulls/{number}$"), self._edit_pull)
         github.add_callback("POST", f"{API}/git/trees", callback=self._tree)
@@ -574,6 +575,24 @@ class YearHistory:
     def _reactions(self, request: Any) -> Reply:
         rows = [{k: v for k, v in r.items() if k != "_at"} for r in self._number(request).reactions]
         return self._paged(request, rows)
+
+    def _graphql(self, query: str, variables: Any) -> Any:
+        """The PRs' changed paths (`pullRequest(number:) { changedFiles files { nodes } }`)."""
+
+        def pull(info: Any, number: int) -> Any:
+            item = self.items[number]
+            return {
+                "changedFiles": len(item.files),
+                "files": lambda info, **args: {
+                    "nodes": [{"path": p} for p in item.files[: args.get("first") or 100]]
+                },
+            }
+
+        def repository(info: Any, **args: Any) -> Any:
+            assert f"{args['owner']}/{args['name']}" == REPO
+            return {"pullRequest": pull}
+
+        return {"repository": repository}
 
     def _files(self, request: Any) -> Reply:
         rows = [

@@ -10,8 +10,9 @@ Requests for one run (n = items, 100 per page):
   rules read the reviews and comments from it).
 - GET /repos/{o}/{r}/issues/{n}/reactions for an incident with reactions (an assignee's
   reaction acknowledges it).
-- GET /repos/{o}/{r}/pulls/{n}/files for each PR opened in the period that a person
-  reviewed (`rules.retro.needs_files`): its paths give its areas, as in the review loop.
+- POST /graphql for the changed paths of 50 PRs at a time, those opened in the period that
+  a person reviewed (`rules.retro.needs_files`): the paths give the areas, as in the review
+  loop (GET .../pulls/{n}/files only for a PR of more than 100 files).
 With the PR (`files=True`): GET /repos/{o}/{r} (default branch), GET .../branches/{default}
 (its head commit and tree), GET .../contents/{path}?ref= for each policy file a proposal may
 edit and docs/OPERATING_MODEL.md, GET .../pulls?state=open&head=OWNER:BRANCH (its PR).
@@ -26,7 +27,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from automation.github import GithubException, UnknownObjectException, request_json
+from automation.github import (
+    GithubException,
+    UnknownObjectException,
+    graphql,
+    repository_name,
+    request_json,
+)
 from automation.rules.incidents import is_incident
 from automation.rules.retro import (
     DOCS_PATH,
@@ -155,9 +162,49 @@ def _reactions(repo: Repository, number: int) -> tuple[Reaction, ...]:
     return tuple(reaction_from_json(r) for r in rows if isinstance(r, dict))
 
 
-def _files(repo: Repository, number: int) -> tuple[ChangedFile, ...]:
-    """GET /repos/{o}/{r}/pulls/{n}/files (every page): the paths give the PR's areas."""
-    return tuple(file_from_json(d) for d in raws(repo.get_pull(number).get_files()))
+# PRs per GraphQL request for their files, and paths read per PR: about 5,000 nodes.
+FILES_PAGE = 50
+FILES = 100
+
+
+def _files_query(numbers: tuple[int, ...]) -> str:
+    aliases = " ".join(
+        f"n{int(n)}: pullRequest(number: {int(n)}) "
+        f"{{ changedFiles files(first: {FILES}) {{ nodes {{ path }} }} }}"
+        for n in numbers
+    )
+    return (
+        "query($owner: String!, $name: String!) "
+        f"{{ repository(owner: $owner, name: $name) {{ {aliases} }} }}"
+    )
+
+
+def read_pr_files(repo: Repository, numbers: tuple[int, ...]) -> dict[int, tuple[ChangedFile, ...]]:
+    """The changed paths of the named PRs: POST /graphql for FILES_PAGE PRs at a time, and
+    GET /repos/{o}/{r}/pulls/{n}/files (every page) for a PR with more than FILES files.
+    Like the review loop's GraphQL read, no renamed file's old path."""
+    owner, name = repository_name(repo).split("/", 1)
+    out: dict[int, tuple[ChangedFile, ...]] = {}
+    for start in range(0, len(numbers), FILES_PAGE):
+        chunk = numbers[start : start + FILES_PAGE]
+        data = graphql(repo, _files_query(chunk), {"owner": owner, "name": name})
+        repository = (data.get("data") or {}).get("repository")
+        if not isinstance(repository, dict):
+            raise SnapshotError("the GraphQL answer for pull request files has no repository")
+        for number in chunk:
+            node = repository.get(f"n{number}")
+            if not isinstance(node, dict):
+                continue  # gone, or not a PR: no areas
+            nodes = (node.get("files") or {}).get("nodes") or []
+            files = tuple(
+                ChangedFile(filename=str(x["path"]))
+                for x in nodes
+                if isinstance(x, dict) and x.get("path")
+            )
+            if int(node.get("changedFiles") or 0) > len(files):
+                files = tuple(file_from_json(d) for d in raws(repo.get_pull(number).get_files()))
+            out[number] = files
+    return out
 
 
 def _merged_at(data: Any) -> dt.datetime | None:
@@ -214,10 +261,12 @@ def collect_period(
     for number, pull in sorted(pulls.items()):
         if needs_history(policies, pull, period):
             history = _timeline(repo, number)
-            pull = pull.model_copy(update={"events": history.events, "reviews": history.reviews})
-            if needs_files(policies, pull, period):
-                pull = pull.model_copy(update={"files": _files(repo, number)})
-            pulls[number] = pull
+            pulls[number] = pull.model_copy(
+                update={"events": history.events, "reviews": history.reviews}
+            )
+    wanted = tuple(n for n, p in sorted(pulls.items()) if needs_files(policies, p, period))
+    for number, changed in read_pr_files(repo, wanted).items():
+        pulls[number] = pulls[number].model_copy(update={"files": changed})
 
     default_branch = "main"
     branches: dict[str, str] = {}
