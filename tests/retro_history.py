@@ -38,6 +38,7 @@ from automation.policy.policies import Policies
 from automation.rules.release import departure_of, is_train_day
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
+from tests.github_api.graphql import NotFound
 
 REPO = "o/r"
 API = f"{checker.API_URL}/repos/{REPO}"
@@ -580,7 +581,9 @@ class YearHistory:
         """The PRs' changed paths (`pullRequest(number:) { changedFiles files { nodes } }`)."""
 
         def pull(info: Any, number: int) -> Any:
-            item = self.items[number]
+            item = self.items.get(number)
+            if item is None or not item.pull:
+                raise NotFound(f"Could not resolve to a PullRequest with the number of {number}.")
             return {
                 "changedFiles": len(item.files),
                 "files": lambda info, **args: {

@@ -14,8 +14,11 @@ import pytest
 
 from automation import cli
 from automation.docs import check_docs
+from automation.features.retro.collect import read_pr_files
 from automation.features.retro.figures import percentile
+from automation.github import make_github
 from automation.policy.loader import load_policy_dir
+from automation.settings import Settings
 from tests.faults.injector import WRITE_FAULTS, Fault, FaultyGitHub
 from tests.github_api.fixtures import GitHubMock
 from tests.retro_history import NOW, ROOT, YearHistory
@@ -184,6 +187,25 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert len(github.writes()) == writes
     with capsys.disabled():
         print(figures)
+
+
+def test_pr_paths_past_the_graphql_page_come_from_the_files_api(
+    github: GitHubMock, env: None
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    big, small = [i for i in history.items.values() if i.pull and i.files][:2]
+    big.files = [f"prompts/p{n:03}.md" for n in range(101)]
+    issue = next(i for i in history.items.values() if not i.pull)
+    history.install(github)
+    repo = make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+    paths = read_pr_files(repo, (big.number, small.number, issue.number))
+    # An issue is no PR: left out. The big PR's paths come from every page of the REST list.
+    assert sorted(paths) == sorted([big.number, small.number])
+    assert [f.filename for f in paths[big.number]] == big.files
+    assert [f.filename for f in paths[small.number]] == small.files
+    urls = [c.request.url.split("?")[0] for c in github.calls]
+    assert sum(u.endswith("/graphql") for u in urls) == 1
+    assert sum(u.endswith(f"/pulls/{big.number}/files") for u in urls) == 2  # 100 a page
 
 
 def _enabled(policy_copy: Path) -> Path:
