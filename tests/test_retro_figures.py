@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from automation.actions import CommitFiles, UpsertPullRequest
-from automation.features.retro import figures, interim
+from automation.features.retro import figures
 from automation.features.retro.plan import plan_period, plan_retro
 from automation.features.retro.propose import build_report
 from automation.policy.edit import Edit, EditError, apply_edit
 from automation.policy.loader import PolicyError, load_policy_dir, reload_with
+from automation.policy.policies import Policies
+from automation.rules.incidents import figures as incident_figures
 from automation.rules.retro import (
     PR_MARKER,
     due_period,
@@ -22,8 +24,19 @@ from automation.rules.retro import (
     period_between,
     tree_key,
 )
+from automation.rules.reviews import review_figures
 from automation.simulate import simulate
-from automation.snapshot.models import Issue, IssueEvent, PolicyFiles, PullRequest, Snapshot
+from automation.snapshot.models import (
+    ChangedFile,
+    Comment,
+    Issue,
+    IssueEvent,
+    PolicyFiles,
+    PullRequest,
+    Reaction,
+    Review,
+    Snapshot,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = load_policy_dir(ROOT / "policies")
@@ -259,97 +272,106 @@ def test_trains_late_skipped_and_held() -> None:
     assert [r.slot.isoformat() for r in result.held] == ["2026-12-08", "2026-12-22", "2026-12-29"]
 
 
-# --- reviews and incidents (interim) -------------------------------------------------------
+# --- reviews and incidents: the features' own figures ------------------------------------
 
 
-def pr(number: int, labels: list[str], events: list[IssueEvent]) -> PullRequest:
+def reviewed(
+    number: int,
+    path: str,
+    hours: float,
+    reviewer: str = "lena-fischer",
+    created: dt.datetime = T0,
+    **kw: object,
+) -> PullRequest:
+    """A PR opened at `created` touching `path`, first reviewed by `reviewer` `hours` later."""
     return PullRequest(
         number=number,
         title="x",
         author="tomas-silva",
-        labels=tuple(labels),
-        created_at=T0,
-        updated_at=T0,
-        events=tuple(events),
+        created_at=created,
+        updated_at=created,
+        events=(),
+        files=(ChangedFile(filename=path),),
+        reviews=(
+            Review(
+                id=number,
+                user=reviewer,
+                state="APPROVED",
+                submitted_at=created + dt.timedelta(hours=hours),
+            ),
+        ),
+        **kw,  # type: ignore[arg-type]
     )
 
 
-def test_review_waits_per_area() -> None:
+def test_review_rows_are_the_review_loops_figures_over_the_period() -> None:
     pulls = [
-        pr(
-            1,
-            ["area:prompts"],
-            [
-                ev("review_requested", "tomas-silva", 0, requested_reviewer="lena-fischer"),
-                ev("reviewed", "lena-fischer", 10),
-            ],
-        ),
-        # No area label: the reviewer's one area (raj-iyer owns evals and operating-model: none).
-        pr(
-            2,
-            [],
-            [
-                ev("review_requested", "tomas-silva", 0, requested_reviewer="raj-iyer"),
-                ev("reviewed", "raj-iyer", 4),
-            ],
-        ),
-        # Still waiting: counted up to the snapshot.
-        pr(
-            3,
-            ["area:prompts"],
-            [ev("review_requested", "tomas-silva", 0, requested_reviewer="maya-chen")],
-        ),
-        # A review by someone else does not end the wait for the one requested.
-        pr(
-            4,
-            ["area:evals"],
-            [
-                ev("review_requested", "tomas-silva", 0, requested_reviewer="raj-iyer"),
-                ev("reviewed", "dev-patel", 1),
-                ev("reviewed", "raj-iyer", 6),
-            ],
-        ),
+        reviewed(1, "prompts/a.md", 10),
+        reviewed(2, "prompts/b.md", 30, reviewer="maya-chen"),
+        # Opened before the period: not this period's wait.
+        reviewed(3, "prompts/c.md", 500, created=T0 - dt.timedelta(days=30)),
+        # Files not read (no review by a person): not counted, as in the review loop.
+        reviewed(4, "prompts/d.md", 400).model_copy(update={"files": None}),
+        # A review by someone who does not own the area does not end the wait.
+        reviewed(5, "evals/x.py", 1, reviewer="dev-patel"),
     ]
-    now = T0 + dt.timedelta(hours=100)
-    rows = {r.area: r for r in interim.review_rows(POLICIES, snap(*pulls, now=now), PERIOD)}
-    assert rows["prompts"].requests == 2 and rows["prompts"].waiting == 1
-    assert rows["prompts"].p90_hours == 100
-    assert rows["evals"].median_hours == 6
-    assert rows[interim.NO_AREA].median_hours == 4
+    report = build_report(POLICIES, snap(*pulls), PERIOD)
+    in_period = [p for p in pulls if p.created_at in PERIOD]
+    assert report.reviews == review_figures(POLICIES, in_period)
+    rows = {r.area: r for r in report.reviews}
+    assert set(rows) == {"prompts"}
+    assert (rows["prompts"].reviewed, rows["prompts"].first_review_p90) == (2, 30)
 
 
-def test_incident_mtta_and_mttr() -> None:
-    assigned = ev("assigned", BOT, 0, assignee="dev-patel")
+def incident(
+    number: int, severity: str, ack: float | None, resolve: float | None, **kw: object
+) -> Issue:
+    """An incident held by dev-patel, acknowledged by their comment `ack` hours after it was
+    opened, closed `resolve` hours after."""
+    comments = ()
+    if ack is not None:
+        at = T0 + dt.timedelta(hours=ack)
+        comments = (
+            Comment(id=number, author="dev-patel", body="on it", created_at=at, updated_at=at),
+        )
+    return issue(
+        number,
+        ["incident", f"severity:{severity}"],
+        [],
+        assignees=("dev-patel",),
+        comments=comments,
+        state="closed" if resolve is not None else "open",
+        closed_at=None if resolve is None else T0 + dt.timedelta(hours=resolve),
+        **kw,
+    )
+
+
+def test_incident_rows_are_the_incident_features_figures() -> None:
+    at = T0 + dt.timedelta(hours=2)
     items = [
-        issue(
-            1,
-            ["incident", "severity:sev1"],
-            [assigned, ev("commented", "dev-patel", 0.5)],
-            state="closed",
-            closed_at=T0 + dt.timedelta(hours=4),
-        ),
-        issue(
+        incident(1, "sev1", 0.5, 4),
+        incident(
             2,
-            ["incident", "severity:sev1"],
-            [assigned, ev("reacted", "dev-patel", 1.5)],
-            state="closed",
-            closed_at=T0 + dt.timedelta(hours=8),
+            "sev1",
+            None,
+            8,
+            reactions=(Reaction(id=1, user="dev-patel", content="eyes", created_at=at),),
         ),
-        # A comment by someone else is no acknowledgement; the label by a person is.
+        # A comment by someone who does not hold it is no acknowledgement; the label is.
         issue(
             3,
-            ["incident", "severity:sev2"],
-            [
-                assigned,
-                ev("commented", "maya-chen", 0.1),
-                ev("labeled", "maya-chen", 2, label="acknowledged"),
-            ],
+            ["incident", "severity:sev2", "acknowledged"],
+            [ev("labeled", "maya-chen", 3, label="acknowledged")],
+            comments=(Comment(id=9, author="maya-chen", body="+1", created_at=T0, updated_at=T0),),
         ),
     ]
-    rows = {r.severity: r for r in interim.incident_rows(POLICIES, snap(*items), PERIOD)}
-    assert (rows["sev1"].mtta_hours, rows["sev1"].mttr_hours) == (1.0, 6.0)
-    assert (rows["sev2"].mtta_hours, rows["sev2"].resolved, rows["sev2"].mttr_hours) == (
-        2.0,
+    report = build_report(POLICIES, snap(*items), PERIOD)
+    assert report.incidents == incident_figures(POLICIES, items, PERIOD.since, PERIOD.until)
+    rows = {r.severity: r for r in report.incidents}
+    hour = dt.timedelta(hours=1)
+    assert (rows["sev1"].mtta_median, rows["sev1"].mttr_median) == (1.25 * hour, 6 * hour)
+    assert (rows["sev2"].mtta_median, rows["sev2"].closed, rows["sev2"].mttr_median) == (
+        3 * hour,
         0,
         None,
     )
@@ -441,6 +463,164 @@ def _stale_history(closed: int, reopened: int) -> list[PullRequest]:
 def test_stale_threshold(closed: int, reopened: int, proposed: bool) -> None:
     report = build_report(QUIET_TRAINS, snap(*_stale_history(closed, reopened)), PERIOD)
     assert bool([f for f in report.findings if f.policy == "stale"]) == proposed
+
+
+def _slow(area_path: str, count: int, hours: float, start: int = 200) -> list[PullRequest]:
+    """`count` PRs under `area_path`, the last one reviewed `hours` after it was opened."""
+    return [reviewed(start + n, area_path, hours if n == count - 1 else 2) for n in range(count)]
+
+
+def _variant(**changes: object) -> Policies:
+    """QUIET_TRAINS with reviews.yaml fields changed, `no_secondary` areas without one, or
+    `absent` policy files."""
+    absent = frozenset(changes.pop("absent", ()))  # type: ignore[call-overload]
+    bare = set(changes.pop("no_secondary", ()))  # type: ignore[call-overload]
+    owners = QUIET_TRAINS.owners.model_copy(
+        update={
+            "areas": tuple(
+                a.model_copy(update={"secondary": None}) if a.name in bare else a
+                for a in QUIET_TRAINS.owners.areas
+            )
+        }
+    )
+    reviews = QUIET_TRAINS.reviews.model_copy(update=changes)
+    return dataclasses.replace(QUIET_TRAINS, owners=owners, reviews=reviews, absent=absent)
+
+
+@pytest.mark.parametrize(
+    ("policies", "pulls", "expected"),
+    [
+        # p90 of 5 is the slowest: 60 h over 48 h. Halfway from the 16 h reminder to 32 h.
+        (_variant(), _slow("prompts/a.md", 5, 60), [("prompts", (32, 24))]),
+        (_variant(), _slow("prompts/a.md", 5, 40), []),  # within 48 h
+        (_variant(), _slow("prompts/a.md", 4, 60), []),  # four reviews are too few
+        # Two slow areas, one policy field: one edit, the second area refers to it.
+        (
+            _variant(),
+            _slow("prompts/a.md", 5, 60) + _slow("evals/a.py", 5, 70, start=300),
+            [("prompts", (32, 24)), ("evals", None)],
+        ),
+        # No escalation at all: turn it on at twice the reminder.
+        (
+            _variant(escalate_after_hours=None),
+            _slow("prompts/a.md", 5, 60),
+            [("prompts", (None, 32))],
+        ),
+        # No room between the reminder and the escalation: advice.
+        (
+            _variant(remind_after_hours=16, escalate_after_hours=17),
+            _slow("prompts/a.md", 5, 60),
+            [("prompts", None)],
+        ),
+        # The area has no secondary to ask, or the review loop is off: advice.
+        (_variant(no_secondary=["prompts"]), _slow("prompts/a.md", 5, 60), [("prompts", None)]),
+        (_variant(absent=["reviews"]), _slow("prompts/a.md", 5, 60), [("prompts", None)]),
+    ],
+    ids=[
+        "over",
+        "within",
+        "too-few",
+        "two-areas",
+        "no-escalation",
+        "no-room",
+        "no-secondary",
+        "off",
+    ],
+)
+def test_review_proposals(
+    policies: Policies,
+    pulls: list[PullRequest],
+    expected: list[tuple[str, tuple[object, object] | None]],
+) -> None:
+    evals_reviewer = {p.number: p for p in pulls}
+    pulls = [
+        p.model_copy(update={"reviews": (p.reviews[0].model_copy(update={"user": "raj-iyer"}),)})
+        if p.files and p.files[0].filename.startswith("evals/") and p.reviews
+        else p
+        for p in evals_reviewer.values()
+    ]
+    report = build_report(policies, snap(*pulls), PERIOD)
+    found = [
+        (
+            f.subject.removeprefix("area `").removesuffix("`"),
+            (f.edits[0].old, f.edits[0].new) if f.edits else None,
+        )
+        for f in report.findings
+        if f.policy == "reviews"
+    ]
+    assert found == expected
+    for f in report.findings:
+        for edit in f.edits:
+            assert edit.loc == ("escalate_after_hours",)
+            assert "@lena-fischer" in f.advice and "60 h" in f.figure
+
+
+def _incidents(severity: str, count: int, ack: float, resolve: float) -> list[Issue]:
+    return [incident(400 + n, severity, ack, resolve) for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("policies", "items", "expected"),
+    [
+        # sev2 MTTA 3 h over 2 h: the first step (secondary, 60 min) in half the time.
+        (
+            QUIET_TRAINS,
+            _incidents("sev2", 5, 3, 10),
+            [("MTTA", ("escalation", "sev2", 0, "after_minutes"), 60, 30)],
+        ),
+        # sev2 MTTR 84 h over 48 h: status updates every 2 h instead of 4.
+        (
+            QUIET_TRAINS,
+            _incidents("sev2", 5, 1, 84),
+            [("MTTR", ("status_updates", "every_hours", "sev2"), 4, 2)],
+        ),
+        # sev1 both: 15 → 8 minutes; updates already hourly, so MTTR is advice.
+        (
+            QUIET_TRAINS,
+            _incidents("sev1", 5, 1, 10),
+            [
+                ("MTTA", ("escalation", "sev1", 0, "after_minutes"), 15, 8),
+                ("MTTR", None, None, None),
+            ],
+        ),
+        # sev3 has no escalation chain and no status updates: advice only.
+        (
+            QUIET_TRAINS,
+            _incidents("sev3", 5, 30, 400),
+            [("MTTA", None, None, None), ("MTTR", None, None, None)],
+        ),
+        (QUIET_TRAINS, _incidents("sev2", 4, 3, 84), []),  # four incidents are too few
+        (QUIET_TRAINS, _incidents("sev2", 5, 1, 40), []),  # within both targets
+        # incidents.yaml absent: the figures still come, as advice.
+        (
+            dataclasses.replace(QUIET_TRAINS, absent=frozenset({"incidents"})),
+            _incidents("sev2", 5, 3, 84),
+            [("MTTA", None, None, None), ("MTTR", None, None, None)],
+        ),
+    ],
+    ids=["mtta", "mttr", "sev1", "sev3", "too-few", "within", "absent"],
+)
+def test_incident_proposals(
+    policies: Policies, items: list[Issue], expected: list[tuple[object, ...]]
+) -> None:
+    report = build_report(policies, snap(*items), PERIOD)
+    found = [
+        (
+            f.figure.split()[0],
+            *((e.loc, e.old, e.new) if (e := next(iter(f.edits), None)) else (None,) * 3),
+        )
+        for f in report.findings
+        if f.policy == "incidents"
+    ]
+    assert found == expected
+
+
+def test_edit_sets_a_null_value_or_inserts_a_missing_key() -> None:
+    edit = Edit("reviews", ("escalate_after_hours",), None, 32, after=("remind_after_hours",))
+    text = "remind_after_hours: 16 # two days\n"
+    assert apply_edit(text, edit) == text + "escalate_after_hours: 32\n"
+    text = "remind_after_hours: 16\nescalate_after_hours: null # never\n"
+    assert apply_edit(text, edit) == "remind_after_hours: 16\nescalate_after_hours: 32 # never\n"
 
 
 def _with_files(snapshot: Snapshot) -> Snapshot:

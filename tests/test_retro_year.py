@@ -14,8 +14,11 @@ import pytest
 
 from automation import cli
 from automation.docs import check_docs
+from automation.features.retro.collect import read_pr_files
 from automation.features.retro.figures import percentile
+from automation.github import make_github
 from automation.policy.loader import load_policy_dir
+from automation.settings import Settings
 from tests.faults.injector import WRITE_FAULTS, Fault, FaultyGitHub
 from tests.github_api.fixtures import GitHubMock
 from tests.retro_history import NOW, ROOT, YearHistory
@@ -82,6 +85,11 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
         ("stale", ("rules", 0, "days_until_stale"), 30, 45),
         ("release", ("every_weeks",), 1, 2),
         ("release", ("anchor",), None, "2027-01-05"),
+        # The review loop's own figure for `prompts` is over the threshold: ask its secondary
+        # sooner (halfway from the 16 h reminder to the 32 h escalation).
+        ("reviews", ("escalate_after_hours",), 32, 24),
+        # The incidents feature's median MTTR of sev2 is over 48 h: updates twice as often.
+        ("incidents", ("status_updates", "every_hours", "sev2"), 4, 2),
     ]
     # The figures behind them are the injected ones.
     sev2 = next(r for r in report["triage"] if r["severity"] == "sev2")  # type: ignore[union-attr]
@@ -96,13 +104,30 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     pages = {r["login"]: r["pages"] for r in report["load"]["rows"]}  # type: ignore[index]
     assert {k: v for k, v in pages.items() if v} == truth.pages
     assert report["load"]["max_over_median"] > 2  # type: ignore[index]
+    # Reviews and incidents are the features' own figures, over the areas the PRs' files give.
+    reviews = {r["area"]: r for r in report["reviews"]}  # type: ignore[union-attr]
+    assert set(reviews) == {"mcp-server", "prompts", "evals", "cloud-chat"}
+    assert reviews["prompts"]["reviewed"] == len(truth.prompts_waits)
+    # From the PR's creation (its ready time), five minutes before the request.
+    p90 = percentile(truth.prompts_waits, 0.9) or 0
+    assert reviews["prompts"]["first_review_p90"] == pytest.approx(p90 + 5 / 60, abs=1e-3)
+    assert all(r["first_review_p90"] <= 48 for a, r in reviews.items() if a != "prompts")
+    incidents = {r["severity"]: r for r in report["incidents"]}  # type: ignore[union-attr]
+    assert (incidents["sev2"]["opened"], incidents["sev2"]["closed"]) == (12, 12)
+    ttr = sorted(truth.sev2_ttr)
+    assert incidents["sev2"]["mttr_median"] == pytest.approx((ttr[5] + ttr[6]) / 2, abs=1e-3)
+    # Acknowledged by the label, an assignee's reaction (sev2) or comment (sev1).
+    assert incidents["sev2"]["mtta_median"] == pytest.approx(1.0)
+    assert incidents["sev1"]["mtta_median"] == pytest.approx(0.2)
 
     # One PR, from one commit of the edited policies and the re-rendered document.
     assert len(history.opened) == 1 and len(history.commits) == 1
     files = history.committed_files()
     assert sorted(files) == [
         "docs/OPERATING_MODEL.md",
+        "policies/incidents.yaml",
         "policies/release.yaml",
+        "policies/reviews.yaml",
         "policies/stale.yaml",
         "policies/triage.yaml",
     ]
@@ -115,6 +140,8 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert edited.triage.sla_hours["sev2"] == sla
     assert edited.stale.rules[0].days_until_stale == 45
     assert edited.release.every_weeks == 2
+    assert edited.reviews.escalate_after_hours == 24
+    assert edited.incidents.status_updates.every_hours == {"sev1": 1, "sev2": 2}
     assert check_docs(edited, tree).ok
     # Comments and layout kept: only the edited lines differ.
     before = (ROOT / "policies/stale.yaml").read_text().splitlines()
@@ -122,22 +149,35 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
         ("    days_until_stale: 30", "    days_until_stale: 45")
     ]
+    before = (ROOT / "policies/incidents.yaml").read_text().splitlines()
+    after = files["policies/incidents.yaml"].splitlines()
+    assert [(a, b) for a, b in zip(before, after, strict=True) if a != b] == [
+        ("  every_hours: {sev1: 1, sev2: 4}", "  every_hours: {sev1: 1, sev2: 2}")
+    ]
     pull = history.items[history.opened[0]]
     assert pull.labels == ["ops-retro"]
     assert f"{sla}" in pull.body and "days_until_stale" in pull.body
+    assert "escalate_after_hours" in pull.body and "status_updates.every_hours.sev2" in pull.body
 
     first = len(github.calls)
-    reads = [c for c in github.calls if c.request.method == "GET"]
+    queries = [c for c in github.calls if c.request.url.endswith("/graphql")]
+    reads = [c for c in github.calls if c.request.method == "GET"] + queries
     writes = first - len(reads)
     assert writes == 5  # tree, commit, ref, PR, its label
     timelines = sum(1 for c in reads if c.request.url.split("?")[0].endswith("/timeline"))
     lists = sum(1 for c in reads if "/issues?" in c.request.url)
-    lower = lists + len(truth.needed) + len(truth.reacted) + 6
+    # The list, each needed timeline, each acknowledging reaction list, the reviewed PRs'
+    # files (50 PRs a GraphQL query), and the repository, branch, five policy files, the
+    # document and the PR lookup.
+    lower = lists + len(truth.needed) + len(truth.reacted) + math.ceil(len(truth.reviewed) / 50)
+    lower += 9
     figures = (
-        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines), "
-        f"{writes} writes; lower bound {lower} reads"
+        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines, "
+        f"{len(queries)} GraphQL queries for PR files), {writes} writes; lower bound {lower} reads"
     )
     assert timelines >= len(truth.needed)
+    assert len(queries) == math.ceil(len(truth.reviewed) / 50)
+    assert not any(c.request.url.split("?")[0].endswith("/files") for c in reads)
     assert len(reads) <= lower * 1.15
 
     # A second run over the same data finds the PR saying so already: no write.
@@ -147,6 +187,25 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert len(github.writes()) == writes
     with capsys.disabled():
         print(figures)
+
+
+def test_pr_paths_past_the_graphql_page_come_from_the_files_api(
+    github: GitHubMock, env: None
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    big, small = [i for i in history.items.values() if i.pull and i.files][:2]
+    big.files = [f"prompts/p{n:03}.md" for n in range(101)]
+    issue = next(i for i in history.items.values() if not i.pull)
+    history.install(github)
+    repo = make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+    paths = read_pr_files(repo, (big.number, small.number, issue.number))
+    # An issue is no PR: left out. The big PR's paths come from every page of the REST list.
+    assert sorted(paths) == sorted([big.number, small.number])
+    assert [f.filename for f in paths[big.number]] == big.files
+    assert [f.filename for f in paths[small.number]] == small.files
+    urls = [c.request.url.split("?")[0] for c in github.calls]
+    assert sum(u.endswith("/graphql") for u in urls) == 1
+    assert sum(u.endswith(f"/pulls/{big.number}/files") for u in urls) == 2  # 100 a page
 
 
 def _enabled(policy_copy: Path) -> Path:
@@ -202,7 +261,10 @@ def test_text_report_and_dry_run_write_nothing(
     assert not any("/contents/" in c.request.url for c in github.calls)  # no PR: no files read
     assert cli.main([*ARGS, "--policies", policies, "--open-pr", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "dry-run: commit policies/release.yaml, policies/stale.yaml, policies/triage.yaml" in out
+    assert (
+        "dry-run: commit policies/incidents.yaml, policies/release.yaml, policies/reviews.yaml, "
+        "policies/stale.yaml, policies/triage.yaml" in out
+    )
     assert "dry-run: open PR dataface-ops/retro -> main" in out
     assert github.writes() == []
 

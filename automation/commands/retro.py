@@ -34,6 +34,8 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds() / 3600  # durations (incidents' MTTA, MTTR) in hours
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, dict):

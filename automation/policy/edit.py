@@ -23,8 +23,8 @@ class EditError(ValueError):
 
 @dataclass(frozen=True)
 class Edit:
-    """Set the scalar at `loc` of policies/<file>.yaml to `new` (insert: add the key after
-    the line of `after`, at its indentation)."""
+    """Set the scalar at `loc` of policies/<file>.yaml to `new` (with `after`: add the key after
+    the line of `after`, at its indentation, unless the file already sets it, say to null)."""
 
     file: str
     loc: Loc
@@ -70,9 +70,7 @@ def apply_edit(text: str, edit: Edit) -> str:
     key = edit.loc[-1]
     if not isinstance(key, str):
         raise EditError(f"{edit.file}.yaml {edit.path}: only mapping values are edited")
-    if edit.after is not None:
-        if edit.loc in where:
-            raise EditError(f"{edit.file}.yaml {edit.path}: already set")
+    if edit.after is not None and edit.loc not in where:
         if edit.after not in where:
             raise EditError(f"{edit.file}.yaml: no field {edit.after!r} to insert after")
         anchor = lines[where[edit.after] - 1]

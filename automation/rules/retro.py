@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from automation.markers import marker
+from automation.rules.incidents import is_incident
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 FEATURE = "retro"
 PR_MARKER = marker(FEATURE, "pr")
 # The files a proposal may edit, and the rendered document that follows them.
-EDITABLE = ("triage", "stale", "release")
+EDITABLE = ("triage", "stale", "release", "reviews", "incidents")
 DOCS_PATH = "docs/OPERATING_MODEL.md"
 
 
@@ -113,7 +114,8 @@ def needs_history(policies: Policies, item: Issue, period: Period) -> bool:
     if item.created_at >= period.until:
         return False
     if item.created_at in period and (
-        policies.triage.label in labels or policies.retro.incident_label in labels
+        policies.triage.label in labels
+        or (not isinstance(item, PullRequest) and is_incident(policies.incidents, item))
     ):
         return True
     stale_labels = {r.stale_label for r in policies.stale.rules}
@@ -132,3 +134,13 @@ def needs_history(policies: Policies, item: Issue, period: Period) -> bool:
         if window is not None and item.state == "open" and item.created_at + window < period.until:
             return True
     return False
+
+
+def needs_files(policies: Policies, pull: PullRequest, period: Period) -> bool:
+    """Whether a PR's changed files are read: opened in the period (by a person) and reviewed
+    by a person, so its areas (the review loop's `pr_areas`) count in the review figures."""
+    return (
+        pull.created_at in period
+        and not pull.author_is_bot
+        and any(not r.user.endswith("[bot]") for r in pull.reviews or ())
+    )

@@ -6,9 +6,13 @@ Requests for one run (n = items, 100 per page):
   `pull_request.merged_at`, so the trains need no pulls call.
 - GET /repos/{o}/{r}/issues/{n}/timeline for each item whose figure needs its history
   (`rules.retro.needs_history`): labels, assignments, comments, closes, reopens, review
-  requests and reviews in one paged answer.
+  requests, reviews and comments in one paged answer (the review loop's and the incidents'
+  rules read the reviews and comments from it).
 - GET /repos/{o}/{r}/issues/{n}/reactions for an incident with reactions (an assignee's
   reaction acknowledges it).
+- POST /graphql for the changed paths of 50 PRs at a time, those opened in the period that
+  a person reviewed (`rules.retro.needs_files`): the paths give the areas, as in the review
+  loop (GET .../pulls/{n}/files only for a PR of more than 100 files).
 With the PR (`files=True`): GET /repos/{o}/{r} (default branch), GET .../branches/{default}
 (its head commit and tree), GET .../contents/{path}?ref= for each policy file a proposal may
 edit and docs/OPERATING_MODEL.md, GET .../pulls?state=open&head=OWNER:BRANCH (its PR).
@@ -20,27 +24,51 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from automation.github import GithubException, UnknownObjectException, request_json
+from automation.github import (
+    GithubException,
+    UnknownObjectException,
+    graphql,
+    repository_name,
+    request_json,
+)
+from automation.rules.incidents import is_incident
 from automation.rules.retro import (
     DOCS_PATH,
     EDITABLE,
     Period,
     due_period,
+    needs_files,
     needs_history,
     tree_key,
 )
 from automation.snapshot.collect import (
+    Json,
     SnapshotError,
+    comment_from_json,
+    file_from_json,
     is_pull_request,
     issue_from_json,
     parse_time,
     pull_from_json,
     raw,
     raws,
+    reaction_from_json,
+    review_from_json,
 )
-from automation.snapshot.models import Issue, IssueEvent, PolicyFiles, PullRequest, Snapshot
+from automation.snapshot.models import (
+    ChangedFile,
+    Comment,
+    Issue,
+    IssueEvent,
+    PolicyFiles,
+    PullRequest,
+    Reaction,
+    Review,
+    Snapshot,
+)
 
 if TYPE_CHECKING:
     from automation.github import Repository
@@ -87,30 +115,96 @@ def timeline_event(data: Any) -> IssueEvent | None:
     )
 
 
-def _timeline(repo: Repository, number: int) -> tuple[IssueEvent, ...]:
-    events = []
+_REVIEW_STATES = {"APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"}
+
+
+def review_entry(data: Json) -> Review | None:
+    """A timeline `reviewed` entry (a PR-review object whose state is in lower case) as a
+    submitted Review; None for a pending one or a state GitHub may add later."""
+    state = str(data.get("state") or "").upper()
+    if state not in _REVIEW_STATES or data.get("submitted_at") is None:
+        return None
+    return review_from_json({**data, "state": state})
+
+
+@dataclass(frozen=True)
+class History:
+    """One item's timeline: its events, and the comments and reviews among them."""
+
+    events: tuple[IssueEvent, ...]
+    comments: tuple[Comment, ...]
+    reviews: tuple[Review, ...]
+
+
+def _timeline(repo: Repository, number: int) -> History:
+    events, comments, reviews = [], [], []
     for entry in raws(repo.get_issue(number).get_timeline()):
         event = timeline_event(entry)
         if event is not None:
             events.append(event)
-    return tuple(events)
+        # A `commented` entry is an issue comment, a `reviewed` one a PR review.
+        if event is not None and event.event == "commented":
+            comments.append(comment_from_json(entry))
+        elif event is not None and event.event == "reviewed":
+            review = review_entry(entry)
+            if review is not None:
+                reviews.append(review)
+    return History(tuple(events), tuple(comments), tuple(reviews))
 
 
-def _reactions(repo: Repository, number: int) -> tuple[IssueEvent, ...]:
+def _reactions(repo: Repository, number: int) -> tuple[Reaction, ...]:
+    """GET /repos/{o}/{r}/issues/{n}/reactions (one page of 100: an incident's
+    acknowledgement is among its first reactions)."""
     data = request_json(
         repo, "GET", f"{repo.url}/issues/{number}/reactions", parameters={"per_page": 100}
     )
-    out = []
-    for entry in data if isinstance(data, list) else ():
-        actor, bot = _login(entry.get("user") if isinstance(entry, dict) else None)
-        when = entry.get("created_at") if isinstance(entry, dict) else None
-        if when is not None:
-            out.append(
-                IssueEvent(
-                    event="reacted", actor=actor, actor_is_bot=bot, created_at=parse_time(when)
-                )
+    rows = data if isinstance(data, list) else []
+    return tuple(reaction_from_json(r) for r in rows if isinstance(r, dict))
+
+
+# PRs per GraphQL request for their files, and paths read per PR: about 5,000 nodes.
+FILES_PAGE = 50
+FILES = 100
+
+
+def _files_query(numbers: tuple[int, ...]) -> str:
+    aliases = " ".join(
+        f"n{int(n)}: pullRequest(number: {int(n)}) "
+        f"{{ changedFiles files(first: {FILES}) {{ nodes {{ path }} }} }}"
+        for n in numbers
+    )
+    return (
+        "query($owner: String!, $name: String!) "
+        f"{{ repository(owner: $owner, name: $name) {{ {aliases} }} }}"
+    )
+
+
+def read_pr_files(repo: Repository, numbers: tuple[int, ...]) -> dict[int, tuple[ChangedFile, ...]]:
+    """The changed paths of the named PRs: POST /graphql for FILES_PAGE PRs at a time, and
+    GET /repos/{o}/{r}/pulls/{n}/files (every page) for a PR with more than FILES files.
+    Like the review loop's GraphQL read, no renamed file's old path."""
+    owner, name = repository_name(repo).split("/", 1)
+    out: dict[int, tuple[ChangedFile, ...]] = {}
+    for start in range(0, len(numbers), FILES_PAGE):
+        chunk = numbers[start : start + FILES_PAGE]
+        data = graphql(repo, _files_query(chunk), {"owner": owner, "name": name})
+        repository = (data.get("data") or {}).get("repository")
+        if not isinstance(repository, dict):
+            raise SnapshotError("the GraphQL answer for pull request files has no repository")
+        for number in chunk:
+            node = repository.get(f"n{number}")
+            if not isinstance(node, dict):
+                continue  # gone, or not a PR: no areas
+            nodes = (node.get("files") or {}).get("nodes") or []
+            files = tuple(
+                ChangedFile(filename=str(x["path"]))
+                for x in nodes
+                if isinstance(x, dict) and x.get("path")
             )
-    return tuple(out)
+            if int(node.get("changedFiles") or 0) > len(files):
+                files = tuple(file_from_json(d) for d in raws(repo.get_pull(number).get_files()))
+            out[number] = files
+    return out
 
 
 def _merged_at(data: Any) -> dt.datetime | None:
@@ -150,7 +244,7 @@ def collect_period(
             issues.append(issue)
             reactions = data.get("reactions")
             if (
-                policies.retro.incident_label in issue.labels
+                is_incident(policies.incidents, issue)
                 and isinstance(reactions, dict)
                 and reactions.get("total_count")
             ):
@@ -158,14 +252,21 @@ def collect_period(
     read_issues = []
     for issue in issues:
         if needs_history(policies, issue, period):
-            events = _timeline(repo, issue.number)
+            history = _timeline(repo, issue.number)
+            update: dict[str, Any] = {"events": history.events, "comments": history.comments}
             if issue.number in reactions_of and issue.created_at in period:
-                events += _reactions(repo, issue.number)
-            issue = issue.model_copy(update={"events": events})
+                update["reactions"] = _reactions(repo, issue.number)
+            issue = issue.model_copy(update=update)
         read_issues.append(issue)
     for number, pull in sorted(pulls.items()):
         if needs_history(policies, pull, period):
-            pulls[number] = pull.model_copy(update={"events": _timeline(repo, number)})
+            history = _timeline(repo, number)
+            pulls[number] = pull.model_copy(
+                update={"events": history.events, "reviews": history.reviews}
+            )
+    wanted = tuple(n for n, p in sorted(pulls.items()) if needs_files(policies, p, period))
+    for number, changed in read_pr_files(repo, wanted).items():
+        pulls[number] = pulls[number].model_copy(update={"files": changed})
 
     default_branch = "main"
     branches: dict[str, str] = {}

@@ -1,6 +1,7 @@
 """What the policies produced over a period, as figures (pure): triage SLAs and escalations,
-on-call load, stale closes people undid, and trains. Reviews and incidents are in
-`interim.py` until their own features land.
+on-call load, stale closes people undid, and trains. Review waits and incidents' MTTA and
+MTTR are the review loop's and the incidents feature's own figures (`automation.rules.reviews`,
+`automation.rules.incidents`).
 
 Everything is read from GitHub's record of the items: labels, assignments, comments,
 closes and reopens in their timelines (`Issue.events`), and the policies' own schedules.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from automation.rules.incidents import is_incident
 from automation.rules.retro import Period
 from automation.snapshot.models import Issue, IssueEvent, PullRequest, Snapshot
 
@@ -262,11 +264,11 @@ def oncall_load(policies: Policies, snapshot: Snapshot, period: Period) -> Load:
     rotation = None if "oncall" in policies.absent else policies.triage.rotation
     if rotation is not None and policies.oncall.rotation(rotation) is None:
         rotation = None
-    paged = {policies.triage.label, policies.retro.incident_label}
     area_prefix = policies.triage.labels.area_prefix
     pages: list[Page] = []
     for item in snapshot.issues:
-        if not (paged & set(item.labels)) or item.events is None or item.created_at not in period:
+        paged = policies.triage.label in item.labels or is_incident(policies.incidents, item)
+        if not paged or item.events is None or item.created_at not in period:
             continue
         area = next(
             (x.removeprefix(area_prefix) for x in item.labels if x.startswith(area_prefix)), None

@@ -1,5 +1,9 @@
 """The retrospective's report and its proposals (pure): every figure over the period, and
-where one crosses a threshold of policies/retro.yaml, the concrete policy change."""
+where one crosses a threshold of policies/retro.yaml, the concrete policy change.
+
+Review waits and incidents' MTTA and MTTR are the review loop's and the incidents feature's
+own figures (`rules.reviews.review_figures`, `rules.incidents.figures`), so the retrospective
+reports what those features report."""
 
 from __future__ import annotations
 
@@ -8,9 +12,12 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from automation.features.retro import figures, interim
+from automation.features.retro import figures
 from automation.policy.edit import Edit
+from automation.rules.incidents import SeverityFigures
+from automation.rules.incidents import figures as incident_figures
 from automation.rules.retro import Period
+from automation.rules.reviews import AreaFigures, review_figures
 from automation.snapshot.models import Snapshot
 
 if TYPE_CHECKING:
@@ -39,8 +46,8 @@ class RetroReport:
     load: figures.Load
     stale: list[figures.StaleRow]
     trains: figures.Trains
-    reviews: list[interim.ReviewRow]
-    incidents: list[interim.IncidentRow]
+    reviews: list[AreaFigures]
+    incidents: list[SeverityFigures]
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -231,50 +238,176 @@ def _train_findings(policies: Policies, report: RetroReport) -> list[Finding]:
     ]
 
 
-def _review_findings(policies: Policies, report: RetroReport) -> list[Finding]:
-    limits = policies.retro.thresholds
-    return [
-        Finding(
+def _escalate_sooner(policies: Policies) -> Edit | None:
+    """Ask the areas' secondaries sooner: escalate_after_hours halfway to the reminder (or,
+    with no escalation at all, at twice the reminder's hours); None when no room is left."""
+    policy = policies.reviews
+    remind = policy.remind_after_hours
+    escalate = policy.escalate_after_hours
+    if escalate is None:
+        return Edit(
             "reviews",
-            f"area `{row.area}`",
-            f"p90 wait for a requested review {row.p90_hours:.0f} h over {row.requests} "
-            f"requests ({row.waiting} still waiting)",
-            f"at most {limits.review_wait_p90_hours:g} h",
-            f"remind sooner for area `{row.area}` (policies/reviews.yaml) or name a second "
-            "reviewer (owners.yaml `secondary`)",
+            ("escalate_after_hours",),
+            None,
+            _number(remind * 2),
+            after=("remind_after_hours",),
         )
-        for row in report.reviews
-        if row.p90_hours is not None
-        and row.requests >= limits.min_cases
-        and row.p90_hours > limits.review_wait_p90_hours
-    ]
+    new = math.ceil(remind + (escalate - remind) / 2)
+    if new >= escalate:
+        return None
+    return Edit("reviews", ("escalate_after_hours",), _number(escalate), new)
+
+
+def _review_findings(policies: Policies, report: RetroReport) -> list[Finding]:
+    """An area whose p90 time to the first owner review (the review loop's own figure) is
+    over the threshold: ask its secondary sooner (reviews.yaml `escalate_after_hours`, one
+    edit for every slow area, since the loop's hours are not per area); advice when the area
+    has no secondary, the review loop is off, or the escalation is already next to the
+    reminder."""
+    limits = policies.retro.thresholds
+    threshold = f"at most {limits.review_wait_p90_hours:g} h"
+    edit = None if "reviews" in policies.absent else _escalate_sooner(policies)
+    proposed: str | None = None
+    out = []
+    for row in report.reviews:
+        p90 = row.first_review_p90
+        if p90 is None or row.reviewed < limits.min_cases or p90 <= limits.review_wait_p90_hours:
+            continue
+        figure = (
+            f"p90 time from ready for review to the first owner review {p90:.0f} h over "
+            f"{row.reviewed} reviewed PRs (median {row.first_review_median or 0:.0f} h)"
+        )
+        area = policies.owners.area(row.area)
+        secondary = area.secondary if area is not None else None
+        edits: tuple[Edit, ...] = ()
+        if "reviews" in policies.absent:
+            advice = (
+                f"turn the review loop on (policies/reviews.yaml) so area `{row.area}`'s "
+                "requested owners are reminded and its secondary asked"
+            )
+        elif secondary is None:
+            advice = (
+                f"name a `secondary` for area `{row.area}` in owners.yaml: the review loop "
+                "can only remind its owners"
+            )
+        elif edit is None:
+            advice = (
+                f"escalate_after_hours is already next to remind_after_hours: add owners to "
+                f"area `{row.area}`"
+            )
+        elif proposed is not None:
+            advice = f"the change proposed for {proposed} asks @{secondary} sooner too"
+        else:
+            proposed = f"area `{row.area}`"
+            if edit.old is None:
+                advice = (
+                    f"ask the area's secondary (@{secondary}) when a review waits: "
+                    f"escalate_after_hours → {_number(edit.new)} working hours"
+                )
+            else:
+                advice = (
+                    f"ask the area's secondary (@{secondary}) sooner: escalate_after_hours "
+                    f"{edit.old} → {edit.new} working hours (the reminder stays at "
+                    f"{_number(policies.reviews.remind_after_hours)})"
+                )
+            edits = (edit,)
+        out.append(Finding("reviews", f"area `{row.area}`", figure, threshold, advice, edits))
+    return out
+
+
+def _first_step_sooner(policies: Policies, severity: str) -> tuple[str, Edit] | None:
+    """Page the first escalation step of `severity` in half the time; None without one."""
+    chain = policies.incidents.escalation.get(severity, ())
+    if not chain or chain[0].after_minutes < 2:
+        return None
+    old = chain[0].after_minutes
+    new = math.ceil(old / 2)
+    return (
+        f"page the first escalation step ({chain[0].to}) sooner: "
+        f"escalation.{severity}[0].after_minutes {old} → {new}",
+        Edit("incidents", ("escalation", severity, 0, "after_minutes"), old, new),
+    )
+
+
+def _updates_more_often(policies: Policies, severity: str) -> tuple[str, Edit] | None:
+    """Ask for status updates twice as often for `severity`; None without an interval."""
+    every = policies.incidents.status_updates.every_hours.get(severity)
+    if every is None or every < 2:
+        return None
+    new = every // 2
+    return (
+        f"ask for status updates more often, so a stalled incident is seen sooner: "
+        f"status_updates.every_hours.{severity} {every} → {new}",
+        Edit("incidents", ("status_updates", "every_hours", severity), every, new),
+    )
 
 
 def _incident_findings(policies: Policies, report: RetroReport) -> list[Finding]:
+    """A severity whose median MTTA or MTTR (the incidents feature's own figures) is over its
+    target: page the escalation chain sooner, or ask for status updates more often, in
+    policies/incidents.yaml; advice when that file is absent or offers no such field."""
     limits = policies.retro.thresholds
+    absent = "incidents" in policies.absent
     out = []
     for row in report.incidents:
-        if row.incidents < limits.min_cases:
-            continue
-        for name, value, targets, what in (
-            ("MTTA", row.mtta_hours, limits.incident_mtta_hours, "acknowledge"),
-            ("MTTR", row.mttr_hours, limits.incident_mttr_hours, "resolve"),
+        for name, count, value, p90, targets, what, change in (
+            (
+                "MTTA",
+                row.opened,
+                row.mtta_median,
+                row.mtta_p90,
+                limits.incident_mtta_hours,
+                "opened",
+                _first_step_sooner,
+            ),
+            (
+                "MTTR",
+                row.closed,
+                row.mttr_median,
+                row.mttr_p90,
+                limits.incident_mttr_hours,
+                "closed",
+                _updates_more_often,
+            ),
         ):
             target = targets.get(row.severity)
-            if value is None or target is None or value <= target:
+            if value is None or target is None or count < limits.min_cases:
                 continue
+            median = figures.hours(value)
+            if median <= target:
+                continue
+            found = None if absent else change(policies, row.severity)
+            advice = (
+                found[0]
+                if found is not None
+                else f"the {name} of {row.severity} incidents is over target: review the "
+                "runbooks of the tools involved"
+                + (" and turn the incidents feature on (policies/incidents.yaml)" if absent else "")
+            )
             out.append(
                 Finding(
                     "incidents",
                     f"`{row.severity}`",
-                    f"{name} {value:.1f} h over {row.incidents} incidents",
-                    f"at most {target:g} h",
-                    f"time to {what} {row.severity} incidents is over target: shorten the "
-                    f"escalation steps for {row.severity} (policies/incidents.yaml) and review "
-                    "the runbooks of the tools involved",
+                    f"{name} median {median:.1f} h (p90 {figures.hours(p90 or value):.1f} h) "
+                    f"over {count} incidents {what}",
+                    f"median at most {target:g} h",
+                    advice,
+                    (found[1],) if found is not None else (),
                 )
             )
     return out
+
+
+def _incident_figures(
+    policies: Policies, snapshot: Snapshot, period: Period
+) -> list[SeverityFigures]:
+    # Without incidents.yaml its defaults still read the record, unless their rotation (the
+    # escalation chain's primary and secondary) is not in oncall.yaml.
+    if "incidents" in policies.absent and (
+        policies.oncall.rotation(policies.incidents.rotation) is None
+    ):
+        return []
+    return incident_figures(policies, snapshot.issues, period.since, period.until)
 
 
 def build_report(policies: Policies, snapshot: Snapshot, period: Period) -> RetroReport:
@@ -288,8 +421,8 @@ def build_report(policies: Policies, snapshot: Snapshot, period: Period) -> Retr
         figures.oncall_load(policies, snapshot, period),
         figures.stale_rows(policies, snapshot, period),
         figures.trains(policies, snapshot, period),
-        interim.review_rows(policies, snapshot, period),
-        interim.incident_rows(policies, snapshot, period),
+        review_figures(policies, [p for p in snapshot.pulls if p.created_at in period]),
+        _incident_figures(policies, snapshot, period),
     )
     for propose in (
         _triage_findings,
