@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import backend, redis_url  # noqa: F401
+from tests.app_fixtures import backend, private_key, redis_url  # noqa: F401
 from tests.github_api.fixtures import github  # noqa: F401
 from tests.policy_files import POLICIES
 
