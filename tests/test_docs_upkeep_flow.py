@@ -12,8 +12,8 @@ import pytest
 
 from automation.cli import main
 from automation.rules.docs_upkeep import issue_marker
-from tests.docs_github import FakeDocs
-from tests.faults.issues import BOT, FakeIssues
+from tests.docs_github import FakeDocs, last_cycle_issue
+from tests.faults.issues import FakeIssues
 from tests.flow_env import workflow_step_env
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
@@ -42,17 +42,7 @@ def world(
     docs.commit(DEPLOY, utc("2026-10-01T10:00"), "# Deploy\n\nReviewed: 2026-10-01\n")
     # Due, with the issue of its last cycle closed in May.
     docs.commit(TRAIN, utc("2026-04-01T10:00"), "# Trains\n")
-    issues.issue(
-        1,
-        title=f"Review due: {TRAIN}",
-        body=f"{issue_marker(TRAIN)}\nold text",
-        labels=("docs-review",),
-        author=BOT,
-        created=utc("2025-10-01T00:00"),
-        state="closed",
-    )
-    issues.issues[1]["user"]["type"] = "Bot"
-    issues.issues[1]["closed_at"] = "2026-04-01T12:00:00Z"
+    last_cycle_issue(issues, 1, TRAIN)
     return issues, docs
 
 
