@@ -4,9 +4,12 @@ executing them. Actions are frozen dataclasses, each with a human `reason`."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from automation.markers import MARKER_PREFIX
+
+if TYPE_CHECKING:
+    from automation.snapshot.models import Issue
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,21 @@ class EditIssue(Action):
             reason = f" ({self.state_reason})" if self.state_reason else ""
             parts.append(f"state = {self.state}{reason}")
         return f"#{self.number}: set {'; '.join(parts)}"
+
+
+def edit_to(issue: Issue, labels: list[str], assignees: list[str], reason: str) -> EditIssue | None:
+    """One edit that gives the issue these labels and assignees, naming only what differs;
+    None when both already are."""
+    new_labels = labels != list(issue.labels)
+    new_assignees = assignees != list(issue.assignees)
+    if not (new_labels or new_assignees):
+        return None
+    return EditIssue(
+        reason=reason,
+        number=issue.number,
+        labels=tuple(labels) if new_labels else None,
+        assignees=tuple(assignees) if new_assignees else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -229,27 +229,24 @@ def _simulate_set_commit_status(snapshot: Snapshot, action: SetCommitStatus) -> 
     return snapshot  # statuses are a fallback the planners never read back
 
 
+def _review_requested(
+    snapshot: Snapshot, reviewer: str | None = None, team: str | None = None
+) -> IssueEvent:
+    """The bot's review_requested event, now, for a reviewer or a team."""
+    return IssueEvent(
+        event="review_requested",
+        actor=snapshot.bot_login,
+        actor_is_bot=True,
+        created_at=snapshot.taken_at,
+        requested_reviewer=reviewer,
+        requested_team=team,
+    )
+
+
 def _simulate_request_reviewers(snapshot: Snapshot, action: RequestReviewers) -> Snapshot:
     # GitHub records a review_requested event per reviewer: a wait counts from it.
-    asked = [
-        IssueEvent(
-            event="review_requested",
-            actor=snapshot.bot_login,
-            actor_is_bot=True,
-            created_at=snapshot.taken_at,
-            requested_reviewer=login,
-        )
-        for login in action.reviewers
-    ] + [
-        IssueEvent(
-            event="review_requested",
-            actor=snapshot.bot_login,
-            actor_is_bot=True,
-            created_at=snapshot.taken_at,
-            requested_team=slug,
-        )
-        for slug in action.team_reviewers
-    ]
+    asked = [_review_requested(snapshot, reviewer=login) for login in action.reviewers]
+    asked += [_review_requested(snapshot, team=slug) for slug in action.team_reviewers]
     return _touch(
         snapshot,
         action.number,

@@ -16,6 +16,7 @@ import random
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,6 +46,27 @@ def kinds(github: object, since: int) -> Counter[str]:
             tail = path.rsplit("/", 2)
             out[f"{method} .../{tail[-1] if not tail[-1].isdigit() else tail[-2]}"] += 1
     return out
+
+
+def sweep(
+    mock: Any, fake: Any, repo: Any, policies: Policies, feature: str, at: dt.datetime
+) -> str:
+    """One live sweep of `feature` at `at`: its reads by kind and its writes, as a line."""
+    before, writes_before = len(mock.calls), len(mock.writes())
+    fake.now = at
+    run_live(repo, policies, [feature], None, at, dry_run=False, max_writes=None)
+    seen = kinds(mock, before)
+    writes = len(mock.writes()) - writes_before
+    reads = sum(seen.values()) - writes
+    return f"{reads} reads {dict(seen)}, {writes} writes"
+
+
+def stop(mock: Any) -> None:
+    """Stop the mock and say how many calls broke GitHub's REST description."""
+    problems = mock.problems()
+    mock.stop(allow_assert=False)
+    mock.reset()
+    print(f"  contract problems: {len(problems)}")
 
 
 def bench_reviews(pulls: int, policies: Policies) -> None:
@@ -77,13 +99,7 @@ def bench_reviews(pulls: int, policies: Policies) -> None:
     page = 50
     bound = math.ceil(pulls / page)
     for name, at in (("first sweep", NOW), ("second sweep", NOW + dt.timedelta(minutes=10))):
-        before, writes_before = len(mock.calls), len(mock.writes())
-        fake.now = at
-        run_live(repo, policies, ["reviews"], None, at, dry_run=False, max_writes=None)
-        seen = kinds(mock, before)
-        writes = len(mock.writes()) - writes_before
-        reads = sum(seen.values()) - writes
-        print(f"reviews, {name}: {reads} reads {dict(seen)}, {writes} writes")
+        print(f"reviews, {name}: {sweep(mock, fake, repo, policies, 'reviews', at)}")
     print(
         f"  lower bound: ceil({pulls}/{page}) = {bound} GraphQL pages of open PRs (+ "
         f"ceil(60/{page}) = {math.ceil(60 / page)} of merged PRs for the figures); "
@@ -91,10 +107,7 @@ def bench_reviews(pulls: int, policies: Policies) -> None:
         f"{math.ceil(pulls / 100)} list pages plus one files, one reviews and one timeline "
         f"read per PR: at least {math.ceil(pulls / 100) + 3 * pulls}"
     )
-    problems = mock.problems()
-    mock.stop(allow_assert=False)
-    mock.reset()
-    print(f"  contract problems: {len(problems)}")
+    stop(mock)
 
 
 def bench_docs(documents: int, base: Policies) -> None:
@@ -120,20 +133,9 @@ def bench_docs(documents: int, base: Policies) -> None:
             fake.commit(path, NOW - dt.timedelta(days=days), "# Runbook\n")
         repo = make_github(Settings(repo=REPO, token="t", pacing=False)).get_repo(REPO)
         for name, at in (("first sweep", NOW), ("second sweep", NOW + dt.timedelta(days=1))):
-            before, writes_before = len(mock.calls), len(mock.writes())
-            issues.now = at
-            run_live(repo, policies, ["docs_upkeep"], None, at, dry_run=False, max_writes=None)
-            seen = kinds(mock, before)
-            writes = len(mock.writes()) - writes_before
-            reads = sum(seen.values()) - writes
-            print(
-                f"docs_upkeep ({due_share:.0%} due), {name}: {reads} reads {dict(seen)}, "
-                f"{writes} writes"
-            )
-        problems = mock.problems()
-        mock.stop(allow_assert=False)
-        mock.reset()
-        print(f"  contract problems: {len(problems)}")
+            line = sweep(mock, issues, repo, policies, "docs_upkeep", at)
+            print(f"docs_upkeep ({due_share:.0%} due), {name}: {line}")
+        stop(mock)
     print(
         f"  lower bound (REST, as the brief names it): {documents} last-commit reads (one per "
         f"document) + 1 issues page = {documents + 1}; the text is read only when changes do "

@@ -182,18 +182,6 @@ def _mock_github(state_path: str) -> Any:
     return mock
 
 
-def _private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def serve(args: argparse.Namespace) -> int:
     """The real app against the mock, until killed."""
     import uvicorn
@@ -202,6 +190,7 @@ def serve(args: argparse.Namespace) -> int:
     from automation.app.config import AppConfig
     from automation.app.intake import create_app, server_config
     from automation.app.service import build_service
+    from tests.app_fixtures import pem_private_key
 
     triage = registry.get("triage")
     registry.FEATURES.clear()
@@ -213,7 +202,7 @@ def serve(args: argparse.Namespace) -> int:
     config = AppConfig(
         webhook_secret=SECRET,
         app_id="4242",
-        private_key=_private_key(),
+        private_key=pem_private_key(),
         bot_login="dataface-ops[bot]",
         queue_path=args.queue,
         redis_url=args.redis or None,

@@ -1,4 +1,5 @@
-"""Fixtures of the webhook app tests: a real Redis/Valkey server, and both queue backends."""
+"""Fixtures of the webhook app tests: the App's private key, a real Redis/Valkey server, and
+both queue backends."""
 
 from __future__ import annotations
 
@@ -8,6 +9,25 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
+
+def pem_private_key() -> str:
+    """A fresh 2048-bit RSA key in PEM, the form GitHub hands out for an App."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture(scope="session")
+def private_key() -> str:
+    """One App key for the session: generating one takes a while."""
+    return pem_private_key()
 
 
 def reachable(url: str) -> bool:

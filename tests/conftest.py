@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import backend, redis_url  # noqa: F401
+from tests.app_fixtures import backend, private_key, redis_url  # noqa: F401
 from tests.github_api.fixtures import github  # noqa: F401
-from tests.policy_files import POLICIES
+from tests.policy_files import POLICIES, ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +26,12 @@ def policy_copy(tmp_path: Path) -> Path:
     target = tmp_path / "policies"
     shutil.copytree(POLICIES, target)
     return target
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A repository root holding copies of policies/ and docs/."""
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "policies", root / "policies")
+    shutil.copytree(ROOT / "docs", root / "docs")
+    return root

@@ -10,6 +10,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.faults.issues import BOT, FakeIssues
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 
@@ -60,3 +61,21 @@ class FakeDocs:
         if found is None:
             return 404, {}, json.dumps({"message": "Not Found", "documentation_url": "x"})
         return 200, {}, json.dumps(checker.contents_json(self.repo, path, found[1]))
+
+
+def last_cycle_issue(issues: FakeIssues, number: int, path: str) -> None:
+    """The review-due issue of a document's last cycle, as the bot left it: filed in
+    October 2025, closed in April 2026 when that review landed."""
+    from automation.rules.docs_upkeep import issue_marker
+
+    issues.issue(
+        number,
+        title=f"Review due: {path}",
+        body=f"{issue_marker(path)}\nold text",
+        labels=("docs-review",),
+        author=BOT,
+        created=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+        state="closed",
+    )
+    issues.issues[number]["user"]["type"] = "Bot"
+    issues.issues[number]["closed_at"] = "2026-04-01T12:00:00Z"

@@ -50,19 +50,6 @@ def fixture(name: str) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(scope="session")
-def private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def post_alert(
     port: int, payload: Any, *, token: str | None = TOKEN, raw_body: bytes | None = None
 ) -> tuple[int, dict[str, Any]]:

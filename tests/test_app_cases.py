@@ -27,19 +27,6 @@ from tests.github_api import checker
 from tests.github_api.webhooks import webhook_payload
 
 
-@pytest.fixture(scope="session")
-def private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 class Recorder:
     """A processor that records delivery ids, optionally held at a gate."""
 

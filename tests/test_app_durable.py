@@ -183,21 +183,13 @@ def test_two_machines_on_one_redis_share_dedup_keep_subject_order_and_recover_ea
                 child.terminate()
 
 
-def test_dataface_ops_serve_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_dataface_ops_serve_answers_and_stops_on_sigterm(tmp_path: Path, private_key: str) -> None:
     import os
     import signal
     import subprocess
     import sys
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-    (tmp_path / "app.pem").write_bytes(key)
+    (tmp_path / "app.pem").write_text(private_key, encoding="utf-8")
     port = h.free_port()
     env = dict(os.environ) | {
         "DATAFACE_OPS_WEBHOOK_SECRET": h.SECRET,

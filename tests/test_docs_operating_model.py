@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,23 +26,6 @@ from automation.policy.loader import Policies, load_policy_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def policy_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped policies."""
-    target = tmp_path / "policies"
-    shutil.copytree(ROOT / "policies", target)
-    return target
-
-
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """A repository root holding copies of policies/ and docs/."""
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "policies", root / "policies")
-    shutil.copytree(ROOT / "docs", root / "docs")
-    return root
 
 
 def test_shipped_docs_are_up_to_date_and_links_resolve() -> None:

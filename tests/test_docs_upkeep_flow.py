@@ -6,18 +6,18 @@ when the review lands; a second run writes nothing; the reads counted."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 
 from automation.cli import main
 from automation.rules.docs_upkeep import issue_marker
-from tests.docs_github import FakeDocs
-from tests.faults.issues import BOT, FakeIssues
+from tests.docs_github import FakeDocs, last_cycle_issue
+from tests.faults.issues import FakeIssues
+from tests.flow_env import workflow_step_env
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
-from tests.reviews_factories import ROOT, shipped, utc
+from tests.reviews_factories import shipped, utc
 
 NOW = utc("2026-12-01T06:00")
 REPO = "octo-org/octo-repo"  # the repository of the workflow_dispatch example
@@ -30,21 +30,9 @@ TRAIN = "docs/runbooks/release-train.md"  # operating-model's (maya-chen, raj-iy
 def world(
     github: GitHubMock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> tuple[FakeIssues, FakeDocs]:
-    payload = webhook_payload("workflow_dispatch")
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    for key, value in {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": "ghs_test",
-        "GITHUB_API_URL": "https://api.github.com",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
-        "DATAFACE_OPS_NO_PACING": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
+    workflow_step_env(
+        monkeypatch, tmp_path, "workflow_dispatch", webhook_payload("workflow_dispatch"), REPO
+    )
     issues = FakeIssues(github, REPO, NOW)
     docs = FakeDocs(github, REPO)
     for document in shipped().docs.documents:
@@ -54,17 +42,7 @@ def world(
     docs.commit(DEPLOY, utc("2026-10-01T10:00"), "# Deploy\n\nReviewed: 2026-10-01\n")
     # Due, with the issue of its last cycle closed in May.
     docs.commit(TRAIN, utc("2026-04-01T10:00"), "# Trains\n")
-    issues.issue(
-        1,
-        title=f"Review due: {TRAIN}",
-        body=f"{issue_marker(TRAIN)}\nold text",
-        labels=("docs-review",),
-        author=BOT,
-        created=utc("2025-10-01T00:00"),
-        state="closed",
-    )
-    issues.issues[1]["user"]["type"] = "Bot"
-    issues.issues[1]["closed_at"] = "2026-04-01T12:00:00Z"
+    last_cycle_issue(issues, 1, TRAIN)
     return issues, docs
 
 

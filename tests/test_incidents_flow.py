@@ -15,11 +15,12 @@ import pytest
 
 from automation.cli import main
 from automation.markers import marker
+from tests.flow_env import issue_event_time, workflow_step_env
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 from tests.incident_factories import incident_body
-from tests.triage_factories import ROOT, policies
+from tests.triage_factories import policies
 
 REPO = "Codertocat/Hello-World"  # the repository of @octokit/webhooks-examples' payloads
 API = f"/repos/{REPO}"
@@ -38,28 +39,8 @@ def _payload(body: str, labels: list[str], author: str | None = None) -> dict[st
     return payload
 
 
-def _now(payload: dict[str, Any]) -> dt.datetime:
-    created = dt.datetime.fromisoformat(payload["issue"]["created_at"].replace("Z", "+00:00"))
-    return created + dt.timedelta(seconds=40)
-
-
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, payload: dict[str, Any]) -> None:
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    for name, value in {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "issues",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": "ghs_test",
-        "GITHUB_API_URL": "https://api.github.com",
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
-        "DATAFACE_OPS_NO_PACING": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    workflow_step_env(monkeypatch, tmp_path, "issues", payload, REPO)
 
 
 def _requests(github: GitHubMock) -> list[str]:
@@ -98,7 +79,7 @@ def _run_twice(
         return 201, {}, json.dumps(made)
 
     github.add_callback("POST", github.url(f"{API}/issues/1/comments"), callback=create_comment)
-    at = _now(payload).isoformat()
+    at = issue_event_time(payload).isoformat()
     assert main(["run", "incidents", "--at", at]) == 0
     assert github.json_bodies("PATCH") == [{"labels": labels, "assignees": assignees}]
     assert len(posted) == 1
@@ -128,7 +109,7 @@ def test_a_form_filed_incident_end_to_end(
     # primary on call alone.
     payload = _payload(incident_body(), ["incident"])
     _env(monkeypatch, tmp_path, payload)
-    primary = policies().oncall.on_call("ai-primary", _now(payload))
+    primary = policies().oncall.on_call("ai-primary", issue_event_time(payload))
     assert primary == "dev-patel"  # Wed 2019-05-15: the shift of Mon 2019-05-13 10:00 BST
     body = _run_twice(
         github,
@@ -158,7 +139,7 @@ def test_a_monitor_filed_incident_end_to_end(
     )
     payload = _payload(body, [], author="grafana-alerts[bot]")
     _env(monkeypatch, tmp_path, payload)
-    primary = policies().oncall.on_call("ai-primary", _now(payload))
+    primary = policies().oncall.on_call("ai-primary", issue_event_time(payload))
     comment = _run_twice(
         github,
         payload,

@@ -30,13 +30,7 @@ from tests.faults.issues import FakeIssues, iso
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 from tests.incident_factories import incident_body
-from tests.test_app_alertmanager import (  # noqa: F401
-    CLOSING,
-    TOKEN,
-    fixture,
-    post_alert,
-    private_key,
-)
+from tests.test_app_alertmanager import CLOSING, TOKEN, fixture, post_alert
 
 API = f"/repos/{h.REPO}"
 APP_BOT = "dataface-ops[bot]"
@@ -90,7 +84,7 @@ def clocked(cfg: Any, fake: FakeIssues) -> Any:
 
 
 @pytest.fixture
-def app(private_key: str, tmp_path: Path, world: AppIssues) -> Iterator[h.Running]:  # noqa: F811
+def app(private_key: str, tmp_path: Path, world: AppIssues) -> Iterator[h.Running]:
     cfg = h.config(
         private_key,
         tmp_path,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from automation import cli
 from automation.features.release.plan import SECTION_BEGIN, SECTION_END, changelog_of
+from tests.flow_env import NO_SUMMARY_NO_LIMITS, actions_env
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 from tests.release_github import FakeRepo, hexsha
@@ -70,19 +70,7 @@ def run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
     """Run `dataface-ops run release` with an event, like the Actions step does."""
 
     def run(event: str, payload: dict[str, Any], when: str) -> int:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(payload), encoding="utf-8")
-        for name, value in {
-            "GITHUB_EVENT_NAME": event,
-            "GITHUB_EVENT_PATH": str(path),
-            "GITHUB_REPOSITORY": REPO,
-            "GITHUB_TOKEN": "t",
-            "GITHUB_API_URL": "https://api.github.com",
-            "DATAFACE_OPS_NO_PACING": "1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        for name in ("GITHUB_STEP_SUMMARY", "DATAFACE_OPS_DRY_RUN", "DATAFACE_OPS_MAX_WRITES"):
-            monkeypatch.delenv(name, raising=False)
+        actions_env(monkeypatch, tmp_path, event, payload, REPO, **NO_SUMMARY_NO_LIMITS)
         return cli.main(["run", "release", "--policies", str(ROOT / "policies"), "--at", when])
 
     return run

@@ -117,14 +117,6 @@ def test_both_are_off_unless_their_file_exists(policy_copy: Path) -> None:
     assert off == [f"docs_upkeep: off (enabled: false in {policy_copy}/docs.yaml)"]
 
 
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "policies", root / "policies")
-    shutil.copytree(ROOT / "docs", root / "docs")
-    return root
-
-
 def test_docs_check_names_a_runbook_without_an_owner_and_a_missing_document(
     repo_copy: Path,
 ) -> None:

@@ -5,7 +5,6 @@ GraphQL query executed against GitHub's schema; a second run writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,10 @@ import pytest
 
 from automation.cli import main
 from automation.rules.reviews import reminder_marker
+from tests.flow_env import workflow_step_env
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
-from tests.reviews_factories import ROOT, utc
+from tests.reviews_factories import utc
 from tests.reviews_github import BOT, FakePull, FakePulls
 
 REPO = "Codertocat/Hello-World"  # the repository of @octokit/webhooks-examples' payloads
@@ -26,20 +26,7 @@ ESCALATE = utc("2026-12-04T23:00")  # maya-chen: 38 working hours
 def _env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, payload: dict[str, Any]
 ) -> None:
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    for key, value in {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": name,
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": "ghs_test",
-        "GITHUB_API_URL": "https://api.github.com",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
-        "DATAFACE_OPS_NO_PACING": "1",
-    }.items():
-        monkeypatch.setenv(key, value)
+    workflow_step_env(monkeypatch, tmp_path, name, payload, REPO)
 
 
 def _payload(name: str, number: int) -> dict[str, Any]:

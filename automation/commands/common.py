@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from automation.github import Repository
     from automation.policy.policies import Policies
     from automation.settings import Settings
+    from automation.snapshot.models import Snapshot
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -26,10 +28,13 @@ __all__ = [
     "EXIT_OK",
     "UsageError",
     "add_common",
+    "add_explain",
+    "explained_snapshot",
     "load_snapshot",
     "now",
     "parse_time",
     "policies",
+    "print_explained",
     "repository",
     "settings",
 ]
@@ -135,3 +140,48 @@ def add_common(parser: argparse.ArgumentParser, *, formats: bool = True) -> None
         parser.add_argument(
             "--format", choices=("text", "markdown", "json"), default="text", help="output format"
         )
+
+
+def add_explain(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: str,
+    help: str,
+    explain_help: str,
+    handler: Callable[[argparse.Namespace], int],
+) -> None:
+    """Register `<command> explain NUMBER [--snapshot FILE] [--at TIME]`: how a feature sees
+    one item, read live or offline from a snapshot file."""
+    parser = sub.add_parser(command, help=help)
+    commands = parser.add_subparsers(dest=f"{command}_command", metavar="SUBCOMMAND", required=True)
+    q = commands.add_parser("explain", help=explain_help)
+    q.add_argument("number", type=int, metavar="NUMBER")
+    q.add_argument("--snapshot", metavar="FILE", help="explain offline against a snapshot file")
+    q.add_argument("--at", type=parse_time, help="pretend it is this time (ISO 8601)")
+    add_common(q)
+    q.set_defaults(handler=handler)
+
+
+def explained_snapshot(args: argparse.Namespace, read_one: Callable[[], object]) -> Snapshot:
+    """What `explain` looks at: the --snapshot file, or what `read_one` reads live."""
+    from automation.snapshot.models import Snapshot
+
+    loaded = load_snapshot(args.snapshot) if args.snapshot else read_one()
+    if not isinstance(loaded, Snapshot):
+        raise UsageError("not a snapshot")
+    return loaded
+
+
+def print_explained(
+    args: argparse.Namespace, title: str, lines: Sequence[str], document: object
+) -> None:
+    """Print an explanation in --format: the JSON document, a markdown list under a heading,
+    or the lines."""
+    if args.format == "json":
+        import json
+
+        print(json.dumps(document, indent=2))
+    elif args.format == "markdown":
+        print(f"### {title}\n")
+        print("\n".join(f"- {line}" for line in lines))
+    else:
+        print("\n".join(lines))

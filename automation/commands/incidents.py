@@ -15,44 +15,25 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `incidents explain`."""
     from automation.commands import common
 
-    parser = sub.add_parser("incidents", help="MCP tool incident tooling")
-    isub = parser.add_subparsers(dest="incidents_command", metavar="SUBCOMMAND", required=True)
-    q = isub.add_parser(
-        "explain",
-        help="show severity, acknowledgement, escalation, status updates and postmortem",
+    common.add_explain(
+        sub,
+        "incidents",
+        "MCP tool incident tooling",
+        "show severity, acknowledgement, escalation, status updates and postmortem",
+        cmd_explain,
     )
-    q.add_argument("number", type=int, metavar="NUMBER")
-    q.add_argument("--snapshot", metavar="FILE", help="explain offline against a snapshot file")
-    q.add_argument("--at", type=common.parse_time, help="pretend it is this time (ISO 8601)")
-    common.add_common(q)
-    q.set_defaults(handler=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print the clock of one incident; reads it through GitHub when live."""
     from automation.commands import common
     from automation.features.incidents.explain import explain, explain_lines
-    from automation.snapshot.models import Snapshot
 
     policies = common.policies(args, needs="incidents")
     now = common.now(args)
-    loaded = (
-        common.load_snapshot(args.snapshot)
-        if args.snapshot
-        else _read_one(args, args.number, now, policies)
-    )
-    if not isinstance(loaded, Snapshot):
-        raise common.UsageError("not a snapshot")
-    document = explain(policies, loaded, args.number, now)
-    if args.format == "json":
-        import json
-
-        print(json.dumps(document, indent=2))
-    elif args.format == "markdown":
-        print(f"### Incident: #{args.number}\n")
-        print("\n".join(f"- {line}" for line in explain_lines(document)))
-    else:
-        print("\n".join(explain_lines(document)))
+    snapshot = common.explained_snapshot(args, lambda: _read_one(args, args.number, now, policies))
+    document = explain(policies, snapshot, args.number, now)
+    common.print_explained(args, f"Incident: #{args.number}", explain_lines(document), document)
     return common.EXIT_OK
 
 

@@ -14,51 +14,32 @@ def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `stale explain`."""
     from automation.commands import common
 
-    parser = sub.add_parser("stale", help="stale backlog tooling")
-    ssub = parser.add_subparsers(dest="stale_command", metavar="SUBCOMMAND", required=True)
-    q = ssub.add_parser(
-        "explain", help="show the rule, exemptions, activity and verdict for one item"
+    common.add_explain(
+        sub,
+        "stale",
+        "stale backlog tooling",
+        "show the rule, exemptions, activity and verdict for one item",
+        cmd_explain,
     )
-    q.add_argument("number", type=int, metavar="NUMBER")
-    q.add_argument("--snapshot", metavar="FILE", help="explain offline against a snapshot file")
-    q.add_argument("--at", type=common.parse_time, help="pretend it is this time (ISO 8601)")
-    common.add_common(q)
-    q.set_defaults(handler=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print how the sweep sees one item; reads the item and its timeline when live."""
     from automation.commands import common
     from automation.features.stale.plan import explain
-    from automation.snapshot.models import Snapshot
 
     policies = common.policies(args, needs="stale")
     now = common.now(args)
-    loaded = (
-        common.load_snapshot(args.snapshot)
-        if args.snapshot
-        else _read_one(args, args.number, now, policies)
-    )
-    snapshot = loaded if isinstance(loaded, Snapshot) else None
-    if snapshot is None:
-        raise common.UsageError("not a snapshot")
+    snapshot = common.explained_snapshot(args, lambda: _read_one(args, args.number, now, policies))
     lines = explain(policies, snapshot, args.number, now)
-    if args.format == "json":
-        import json
-
-        verdicts = [line.removeprefix("verdict: ") for line in lines if line.startswith("verdict:")]
-        document = {
-            "number": args.number,
-            "at": now.isoformat(),
-            "verdict": verdicts[-1] if verdicts else None,
-            "lines": lines,
-        }
-        print(json.dumps(document, indent=2))
-    elif args.format == "markdown":
-        print(f"### Stale: #{args.number}\n")
-        print("\n".join(f"- {line}" for line in lines))
-    else:
-        print("\n".join(lines))
+    verdicts = [line.removeprefix("verdict: ") for line in lines if line.startswith("verdict:")]
+    document = {
+        "number": args.number,
+        "at": now.isoformat(),
+        "verdict": verdicts[-1] if verdicts else None,
+        "lines": lines,
+    }
+    common.print_explained(args, f"Stale: #{args.number}", lines, document)
     return common.EXIT_OK
 
 

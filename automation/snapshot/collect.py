@@ -193,6 +193,30 @@ def comment_from_json(data: Json) -> Comment:
         raise SnapshotError(f"comment JSON is missing a field: {exc}") from None
 
 
+def actor_from_graphql(actor: Any) -> tuple[str, bool]:
+    """A GraphQL actor's login as the REST API spells it, and whether it is a bot."""
+    if not isinstance(actor, Mapping) or not isinstance(actor.get("login"), str):
+        return "ghost", False  # a deleted account
+    login = str(actor["login"])
+    bot = actor.get("__typename") == "Bot"
+    if bot and not login.endswith("[bot]"):
+        login += "[bot]"  # GraphQL names bots without the suffix REST shows
+    return login, bot or login.endswith("[bot]")
+
+
+def comment_from_graphql(node: Json) -> Comment:
+    """Build a Comment from a GraphQL IssueComment node, as comment_from_json does from REST."""
+    login, bot = actor_from_graphql(node.get("author"))
+    return Comment(
+        id=int(node.get("databaseId") or 0),
+        author=login,
+        author_is_bot=bot,
+        body=str(node.get("body") or ""),
+        created_at=parse_time(node["createdAt"]),
+        updated_at=parse_time(node.get("updatedAt") or node["createdAt"]),
+    )
+
+
 @_shaped
 def event_from_json(data: Json) -> IssueEvent:
     """Build an IssueEvent from an issue-events item."""

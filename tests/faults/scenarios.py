@@ -42,8 +42,10 @@ def marker_duplicates(fake: FakeIssues) -> list[str]:
     return found
 
 
-class IssuesWorld(World):
-    def __init__(self, fake: FakeIssues) -> None:
+class FakeWorld(World):
+    """A world that is one fake: its clock and its state are the fake's."""
+
+    def __init__(self, fake: Any) -> None:
         self.fake = fake
 
     def set_now(self, at: dt.datetime) -> None:
@@ -52,6 +54,8 @@ class IssuesWorld(World):
     def state(self) -> Any:
         return self.fake.state()
 
+
+class IssuesWorld(FakeWorld):
     def duplicates(self) -> list[str]:
         return marker_duplicates(self.fake)
 
@@ -274,13 +278,7 @@ STALE = Scenario(
 # --- the release train: open, update, publish -----------------------------------------
 
 
-class ReleaseWorld(World):
-    def __init__(self, fake: Any) -> None:
-        self.fake = fake
-
-    def set_now(self, at: dt.datetime) -> None:
-        self.fake.now = at
-
+class ReleaseWorld(FakeWorld):
     def state(self) -> Any:
         pulls = {
             n: (
@@ -662,16 +660,7 @@ INCIDENT = Scenario(
 # --- the review loop: remind an overdue owner, ask the area's secondary ----------------
 
 
-class PullsWorld(World):
-    def __init__(self, fake: Any) -> None:
-        self.fake = fake
-
-    def set_now(self, at: dt.datetime) -> None:
-        self.fake.now = at
-
-    def state(self) -> Any:
-        return self.fake.state()
-
+class PullsWorld(FakeWorld):
     def duplicates(self) -> list[str]:
         return list(self.fake.duplicates())
 
@@ -710,8 +699,7 @@ class DocsWorld(IssuesWorld):
 
 def build_docs_upkeep(mock: FaultyGitHub) -> World:
     """The eval runbook is due (no issue yet); release-train's issue of last cycle is closed."""
-    from automation.rules.docs_upkeep import issue_marker
-    from tests.docs_github import FakeDocs
+    from tests.docs_github import FakeDocs, last_cycle_issue
     from tests.faults.harness import shipped_policies
 
     fake = FakeIssues(mock, REPO, DOCS_AT)
@@ -721,17 +709,7 @@ def build_docs_upkeep(mock: FaultyGitHub) -> World:
     docs.commit("docs/runbooks/eval-regression.md", at("2026-08-01T10:00"), "# Evals\n")
     train = "docs/runbooks/release-train.md"
     docs.commit(train, at("2026-04-01T10:00"), "# Trains\n")
-    fake.issue(
-        1,
-        title=f"Review due: {train}",
-        body=f"{issue_marker(train)}\nold text",
-        labels=("docs-review",),
-        author=BOT,
-        created=at("2025-10-01T00:00"),
-        state="closed",
-    )
-    fake.issues[1]["user"]["type"] = "Bot"
-    fake.issues[1]["closed_at"] = "2026-04-01T12:00:00Z"
+    last_cycle_issue(fake, 1, train)
     return DocsWorld(fake)
 
 

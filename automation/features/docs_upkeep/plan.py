@@ -11,6 +11,7 @@ line): close it as completed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -103,17 +104,15 @@ def plan_document(
     title, body = issue_title(document), issue_body(policies, document, state)
     owners = owners_of(policies, document)
     reason = f"{document.path} is due for review"
+    write = UpsertIssue(
+        reason=reason,
+        marker=issue_marker(document.path),
+        title=title,
+        body=body,
+        labels=policy.labels,
+    )
     if issue is None:
-        return [
-            UpsertIssue(
-                reason=reason,
-                marker=issue_marker(document.path),
-                title=title,
-                body=body,
-                labels=policy.labels,
-                assignees=owners,
-            )
-        ], []
+        return [dataclasses.replace(write, assignees=owners)], []
     actions: list[Action] = []
     if issue.state == "closed":
         due_from = due_on(policy, document, state) or dt.date.min
@@ -132,16 +131,7 @@ def plan_document(
             )
         )
     if (issue.title, issue.body) != (title, body):
-        actions.append(
-            UpsertIssue(
-                reason=reason,
-                marker=issue_marker(document.path),
-                title=title,
-                body=body,
-                labels=policy.labels,
-                number=issue.number,
-            )
-        )
+        actions.append(dataclasses.replace(write, number=issue.number))
     return actions, []
 
 

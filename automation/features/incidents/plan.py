@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from automation.actions import Action, EditIssue, Plan, UpsertComment, UpsertIssue, Want
+from automation.actions import Action, Plan, UpsertComment, UpsertIssue, Want, edit_to
 from automation.markers import marker
 from automation.rendering import render_shipped
 from automation.rules.incidents import (
@@ -258,15 +258,9 @@ def plan_open(
                 assignees.append(step.assign)
                 reasons.append(f"step {step.index} assigned {step.assign}")
 
-    if labels != list(issue.labels) or assignees != list(issue.assignees):
-        actions.append(
-            EditIssue(
-                reason="incident: " + "; ".join(reasons),
-                number=issue.number,
-                labels=tuple(labels) if labels != list(issue.labels) else None,
-                assignees=tuple(assignees) if assignees != list(issue.assignees) else None,
-            )
-        )
+    edit = edit_to(issue, labels, assignees, "incident: " + "; ".join(reasons))
+    if edit is not None:
+        actions.append(edit)
 
     body, key = _summary(policies, snapshot, after, severity, why)
     existing = find_comment(issue, f"incident-{issue.number}")

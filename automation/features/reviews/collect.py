@@ -20,6 +20,8 @@ from automation.rules.reviews import needs_comments, reminder_marker
 from automation.snapshot.collect import (
     Json,
     SnapshotError,
+    actor_from_graphql,
+    comment_from_graphql,
     file_from_json,
     parse_time,
     raws,
@@ -27,7 +29,6 @@ from automation.snapshot.collect import (
 )
 from automation.snapshot.models import (
     ChangedFile,
-    Comment,
     IssueEvent,
     PullRequest,
     Review,
@@ -107,16 +108,6 @@ def numbers_query(numbers: Iterable[int]) -> str:
 {PULL_FRAGMENT}"""
 
 
-def _who(actor: Any) -> tuple[str, bool]:
-    if not isinstance(actor, Mapping) or not isinstance(actor.get("login"), str):
-        return "ghost", False
-    login = str(actor["login"])
-    bot = actor.get("__typename") == "Bot"
-    if bot and not login.endswith("[bot]"):
-        login += "[bot]"  # GraphQL names bots without the suffix REST shows
-    return login, bot or login.endswith("[bot]")
-
-
 def _asked(value: Any) -> tuple[str | None, str | None]:
     """(login, team slug) of a RequestedReviewer."""
     if not isinstance(value, Mapping):
@@ -124,7 +115,7 @@ def _asked(value: Any) -> tuple[str | None, str | None]:
     if value.get("__typename") == "Team":
         slug = value.get("slug")
         return None, str(slug) if slug else None
-    login, _ = _who(value)
+    login, _ = actor_from_graphql(value)
     return (None if login == "ghost" else login), None
 
 
@@ -152,14 +143,14 @@ def pull_from_graphql(node: Json) -> PullRequest:
 
 
 def _pull(node: Json) -> PullRequest:
-    author, author_bot = _who(node.get("author"))
+    author, author_bot = actor_from_graphql(node.get("author"))
     asked = [_asked(n.get("requestedReviewer")) for n in _nodes(node.get("reviewRequests"))]
     events = []
     for item in _nodes(node.get("timelineItems")):
         kind = _EVENTS.get(str(item.get("__typename")))
         if kind is None:
             continue
-        actor, bot = _who(item.get("actor"))
+        actor, bot = actor_from_graphql(item.get("actor"))
         login, team = _asked(item.get("requestedReviewer"))
         events.append(
             IssueEvent(
@@ -173,7 +164,7 @@ def _pull(node: Json) -> PullRequest:
         )
     reviews = []
     for item in _nodes(node.get("reviews")):
-        user, _ = _who(item.get("author"))
+        user, _ = actor_from_graphql(item.get("author"))
         reviews.append(
             Review(
                 id=int(item.get("databaseId") or 0),
@@ -182,19 +173,7 @@ def _pull(node: Json) -> PullRequest:
                 submitted_at=parse_time(item["submittedAt"]) if item.get("submittedAt") else None,
             )
         )
-    comments = []
-    for item in _nodes(node.get("comments")):
-        user, bot = _who(item.get("author"))
-        comments.append(
-            Comment(
-                id=int(item.get("databaseId") or 0),
-                author=user,
-                author_is_bot=bot,
-                body=str(item.get("body") or ""),
-                created_at=parse_time(item["createdAt"]),
-                updated_at=parse_time(item.get("updatedAt") or item["createdAt"]),
-            )
-        )
+    comments = [comment_from_graphql(item) for item in _nodes(node.get("comments"))]
     total = node.get("comments", {}).get("totalCount", len(comments))
     merged_at = node.get("mergedAt")
     return PullRequest(

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from automation.github import (
     GithubException,
@@ -37,6 +37,8 @@ from automation.snapshot.collect import (
     SnapshotError,
     _is_bot,
     _login,
+    actor_from_graphql,
+    comment_from_graphql,
     comment_from_json,
     event_from_json,
     is_pull_request,
@@ -242,17 +244,6 @@ def activity_query(numbers: Iterable[int]) -> str:
 {ACTIVITY_FRAGMENTS}"""
 
 
-def _who(actor: Any) -> tuple[str, bool]:
-    """A GraphQL actor's login as the REST API spells it, and whether it is a bot."""
-    if not isinstance(actor, Mapping) or not isinstance(actor.get("login"), str):
-        return "ghost", False  # a deleted account
-    login = str(actor["login"])
-    bot = actor.get("__typename") == "Bot"
-    if bot and not login.endswith("[bot]"):
-        login += "[bot]"  # GraphQL names bots without the suffix REST shows
-    return login, bot or login.endswith("[bot]")
-
-
 def activity_from_graphql(
     nodes: Iterable[Json],
 ) -> tuple[tuple[Comment, ...], tuple[IssueEvent, ...]]:
@@ -262,17 +253,7 @@ def activity_from_graphql(
     for node in nodes:
         kind = node.get("__typename")
         if kind == "IssueComment":
-            login, bot = _who(node.get("author"))
-            comments.append(
-                Comment(
-                    id=int(node.get("databaseId") or 0),
-                    author=login,
-                    author_is_bot=bot,
-                    body=str(node.get("body") or ""),
-                    created_at=parse_time(node["createdAt"]),
-                    updated_at=parse_time(node.get("updatedAt") or node["createdAt"]),
-                )
-            )
+            comments.append(comment_from_graphql(node))
         elif kind == "PullRequestCommit":
             commit = node.get("commit") or {}
             committer = commit.get("committer") or {}
@@ -287,7 +268,7 @@ def activity_from_graphql(
                     )
                 )
         elif kind == "PullRequestReview":
-            login, bot = _who(node.get("author"))
+            login, bot = actor_from_graphql(node.get("author"))
             when = node.get("submittedAt") or node.get("createdAt")
             if when:
                 events.append(
@@ -296,7 +277,7 @@ def activity_from_graphql(
                     )
                 )
         elif isinstance(kind, str) and (kind in _EVENTS or kind in _PULL_EVENTS):
-            login, bot = _who(node.get("actor"))
+            login, bot = actor_from_graphql(node.get("actor"))
             label = node.get("label")
             events.append(
                 IssueEvent(

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from automation.actions import Action, AddLabels, EditIssue, Plan, UpsertComment, Want
+from automation.actions import Action, AddLabels, EditIssue, Plan, UpsertComment, Want, edit_to
 from automation.markers import marker
 from automation.policy.templating import render_template
 from automation.rules.triage import (
@@ -175,16 +175,9 @@ def plan_issue(
         else:
             actions.append(AddLabels(reason=why, number=issue.number, labels=(names.escalated,)))
 
-    if labels != list(issue.labels) or assignees != list(issue.assignees):
-        actions.insert(
-            0,
-            EditIssue(
-                reason="triage: " + "; ".join(reasons),
-                number=issue.number,
-                labels=tuple(labels) if labels != list(issue.labels) else None,
-                assignees=tuple(assignees) if assignees != list(issue.assignees) else None,
-            ),
-        )
+    edit = edit_to(issue, labels, assignees, "triage: " + "; ".join(reasons))
+    if edit is not None:
+        actions.insert(0, edit)
 
     severity_now = severity_label(policy, after.model_copy(update={"labels": tuple(labels)}))
     shown = severity_now or (sizing.severity if sizing else None)
