@@ -130,10 +130,7 @@ def tool_of(policies: Policies, report: IncidentReport) -> Tool | None:
 
 def find_comment(issue: Issue, key: str) -> Comment | None:
     """The comment carrying our marker `key` (ours first), if the comments were read."""
-    tag = marker(FEATURE, key)
-    found = [c for c in issue.comments or () if tag in c.body]
-    found.sort(key=lambda c: (not c.author_is_bot, c.id))
-    return found[0] if found else None
+    return issue.marked_comment(marker(FEATURE, key))
 
 
 # --- severity ------------------------------------------------------------------------------

@@ -286,10 +286,7 @@ def is_regression(policy: TriagePolicy, issue: Issue) -> bool:
 
 def find_comment(issue: Issue, key: str) -> Comment | None:
     """The comment carrying the marker `key`, if the comments were read."""
-    tag = marker(FEATURE, key)
-    found = [c for c in issue.comments or () if tag in c.body]
-    found.sort(key=lambda c: (not c.author_is_bot, c.id))
-    return found[0] if found else None
+    return issue.marked_comment(marker(FEATURE, key))
 
 
 def is_fresh(issue: Issue) -> bool:

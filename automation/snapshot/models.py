@@ -88,6 +88,15 @@ class Issue(Frozen):
     reactions_count: int | None = None
     reactions: tuple[Reaction, ...] | None = None
 
+    def marked_comment(self, tag: str) -> Comment | None:
+        """The comment carrying a marker `tag` (a bot's first, then the oldest), if read.
+
+        A person may quote our marker; the bot's own comment is the one to edit.
+        """
+        found = [c for c in self.comments or () if tag in c.body]
+        found.sort(key=lambda c: (not c.author_is_bot, c.id))
+        return found[0] if found else None
+
 
 class ChangedFile(Frozen):
     """A file a PR changes; `previous_filename` is set for renames."""
