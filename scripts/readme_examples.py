@@ -73,6 +73,7 @@ def render() -> dict[str, str]:
     incident = _fields(plans, "incidents", "UpsertComment", "incidents:incident-601")
     check = _fields(plans, "ownership", "UpsertCheckRun", "owner-approval")
     warning = _fields(plans, "stale", "UpsertComment", "stale:warning-450")
+    reminder = _fields(plans, "reviews", "UpsertComment", "reviews:reminder-206")
     handoff = _fields(plans, "oncall", "UpsertComment", "oncall:handoff-2026-11-23")
     digest = _fields(plans, "digest", "UpsertIssue", "digest:2026-W47")
     return {
@@ -82,6 +83,8 @@ def render() -> dict[str, str]:
         "its labels and assignees (first lines):\n\n" + _quoted(incident["body"], lines=18),
         "ownership": f"The `owner-approval` check run on a PR's head commit: "
         f"**{check['conclusion']}**, *{check['title']}*\n\n" + _quoted(check["summary"]),
+        "reviews": "A reminder on a pull request waiting on its requested owner (#206), beside "
+        "a review request to the area's secondary:\n\n" + _quoted(reminder["body"]),
         "stale": "A warning on an inactive pull request (#450), with the `stale` label:\n\n"
         + _quoted(warning["body"]),
         "oncall": "The note on the on-call issue at a handoff (first lines):\n\n"
