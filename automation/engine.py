@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from automation import features as registry
 from automation.actions import Plan, Report
@@ -18,7 +18,7 @@ log = logging.getLogger("dataface_ops.engine")
 if TYPE_CHECKING:
     from automation.github import Repository
     from automation.policy.policies import Policies
-    from automation.snapshot.models import Snapshot
+    from automation.snapshot.models import Issue, Snapshot
 
 
 def resolve_features(names: Sequence[str]) -> tuple[str, ...]:
@@ -168,27 +168,61 @@ def run_live(
     return report
 
 
+T = TypeVar("T", bound="Issue")
+
+
+def _union(ours: tuple[Any, ...], theirs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Both copies' entries once each (by id where entries have one), in time order."""
+    seen: dict[object, Any] = {}
+    for entry in (*ours, *theirs):
+        seen.setdefault(getattr(entry, "id", entry), entry)
+    when = ("created_at", "submitted_at")
+
+    def at(entry: Any) -> dt.datetime:
+        for name in when:
+            value = getattr(entry, name, None)
+            if isinstance(value, dt.datetime):
+                return value
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    return tuple(sorted(seen.values(), key=at))
+
+
+def merge_items(ours: T, theirs: T) -> T:
+    """Two features' copies of one issue or PR, field by field: what either read is kept.
+
+    A field one collector left at its default (a PR's head SHA the review loop does not
+    read) takes the other's value; lists either read are united (events from REST and from
+    a GraphQL timeline, comments by id); changed files, the longer list.
+    """
+    update: dict[str, Any] = {}
+    for name, field in type(ours).model_fields.items():
+        mine, other = getattr(ours, name), getattr(theirs, name)
+        if mine == other or other is None:
+            continue
+        if mine is None or mine == field.default:
+            update[name] = other
+        elif name == "files":
+            update[name] = other if len(other) > len(mine) else mine
+        elif name in ("comments", "events", "reviews", "reactions"):
+            update[name] = _union(mine, other)
+    return ours.model_copy(update=update) if update else ours
+
+
 def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
-    """Merge per-feature snapshots into one file-able snapshot (richer items win)."""
+    """Merge per-feature snapshots into one file-able snapshot (copies merged by field)."""
     if not snapshots:
         raise ValueError("nothing to merge")
-
-    def richness(item: object) -> int:
-        return sum(
-            getattr(item, name, None) is not None
-            for name in ("comments", "events", "files", "reviews")
-        )
-
     merged = snapshots[0]
     for other in snapshots[1:]:
         issues = {i.number: i for i in merged.issues}
         for issue in other.issues:
-            if issue.number not in issues or richness(issue) > richness(issues[issue.number]):
-                issues[issue.number] = issue
+            known = issues.get(issue.number)
+            issues[issue.number] = issue if known is None else merge_items(known, issue)
         pulls = {p.number: p for p in merged.pulls}
         for pull in other.pulls:
-            if pull.number not in pulls or richness(pull) > richness(pulls[pull.number]):
-                pulls[pull.number] = pull
+            known_pull = pulls.get(pull.number)
+            pulls[pull.number] = pull if known_pull is None else merge_items(known_pull, pull)
         merged = merged.model_copy(
             update={
                 "issues": tuple(sorted(issues.values(), key=lambda i: i.number)),
