@@ -74,29 +74,32 @@ def plan_live(
     now: dt.datetime,
 ) -> tuple[list[Plan], list[Snapshot]]:
     """Collect each feature's snapshot from GitHub, then plan it."""
+    from automation.github import shared_reads
+
     plans: list[Plan] = []
     snapshots: list[Snapshot] = []
     subject = ",".join(f"#{n}" for n in numbers) if numbers else None
     on, off = switched_on(policies, names)
     for line in off:
         log.info("%s", line)
-    for name in on:
-        feature = registry.get(name)
-        with log_context(feature=name, subject=subject):
-            try:
-                snapshot = feature.collect(repo, policies, numbers, now)
-            except Exception as exc:
-                _explain_not_found(repo, exc)
-                raise
-            plan = feature.plan(policies, snapshot, now)
-            if plan.wants and feature.refine is not None:
-                # The plan rests on reads the collector could not know it needed without
-                # planning: read them and plan again (once: the reads answer every want).
-                snapshot = feature.refine(repo, snapshot, plan.wants)
+    with shared_reads(repo):
+        for name in on:
+            feature = registry.get(name)
+            with log_context(feature=name, subject=subject):
+                try:
+                    snapshot = feature.collect(repo, policies, numbers, now)
+                except Exception as exc:
+                    _explain_not_found(repo, exc)
+                    raise
                 plan = feature.plan(policies, snapshot, now)
-            snapshots.append(snapshot)
-            plans.append(plan)
-            log.info("planned %d action(s)", len(plans[-1].actions))
+                if plan.wants and feature.refine is not None:
+                    # The plan rests on reads the collector could not know it needed without
+                    # planning: read them and plan again (once: the reads answer every want).
+                    snapshot = feature.refine(repo, snapshot, plan.wants)
+                    plan = feature.plan(policies, snapshot, now)
+                snapshots.append(snapshot)
+                plans.append(plan)
+                log.info("planned %d action(s)", len(plans[-1].actions))
     return plans, snapshots
 
 
@@ -143,25 +146,31 @@ def run_live(
         BadCredentialsException,
         RateLimitExceededException,
         failure_text,
+        shared_reads,
     )
 
     plans: list[Plan] = []
     errors: list[str] = []
     on, off = switched_on(policies, names)
-    for name in on:
-        try:
-            planned, _ = plan_live(repo, policies, (name,), numbers, now)
-        except (BadCredentialsException, RateLimitExceededException, RepositoryNotVisible):
-            raise
-        except FAILURES as exc:
-            # GitHub refused, kept failing (after the retries), or the network did: nothing
-            # of this feature was written, and the next run plans it again from fresh state.
-            detail = failure_text(exc)
-            with log_context(feature=name):
-                log.error("could not read what the feature needs: %s", detail)
-            errors.append(f"{name}: could not read what it needs: {detail}; the next run resumes")
-            continue
-        plans.extend(planned)
+    # Every feature reads before anything is written, so they share their reads: the
+    # issue an event names is read once, not once per feature.
+    with shared_reads(repo):
+        for name in on:
+            try:
+                planned, _ = plan_live(repo, policies, (name,), numbers, now)
+            except (BadCredentialsException, RateLimitExceededException, RepositoryNotVisible):
+                raise
+            except FAILURES as exc:
+                # GitHub refused, kept failing (after the retries), or the network did:
+                # nothing of this feature was written, and the next run plans it again.
+                detail = failure_text(exc)
+                with log_context(feature=name):
+                    log.error("could not read what the feature needs: %s", detail)
+                errors.append(
+                    f"{name}: could not read what it needs: {detail}; the next run resumes"
+                )
+                continue
+            plans.extend(planned)
     report = execute(plans, repo, dry_run=dry_run, max_writes=max_writes, started=now)
     report.errors.extend(errors)
     report.notes.extend(off)  # once per run, in the report, not per event or subject

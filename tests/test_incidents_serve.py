@@ -307,9 +307,9 @@ def test_a_form_filed_incident_through_serve(
         "POST /app/installations/1/access_tokens",
         f"GET {API}/branches/master",  # the payload names the default branch
         "POST /graphql",  # the policies
-        f"GET {API}/issues/1",  # triage: not an eval regression
-        f"GET {API}/issues/1",  # incidents (no comments yet: none read)
-        f"GET {API}/issues/1",  # stale: not stale
+        # Read once for triage (not an eval regression), incidents (no comments yet: none
+        # read) and stale (not stale): a run's features share their reads.
+        f"GET {API}/issues/1",
         f"PATCH {API}/issues/1",
         f"POST {API}/issues/1/comments",
     ]
@@ -350,10 +350,8 @@ def test_a_form_filed_incident_through_serve(
     processed(app, 2)
     assert requests_since(github, before) == [
         f"GET {API}/branches/master",  # the installation and its token are cached
-        f"GET {API}/issues/1",
-        f"GET {API}/issues/1",
+        f"GET {API}/issues/1",  # once for the three features
         f"GET {API}/issues/1/comments",  # incidents: its triage comment is there
-        f"GET {API}/issues/1",
     ]
     assert world.state()["#1"] == state
 
@@ -392,7 +390,7 @@ def test_a_monitor_filed_incident_through_serve(
         f"PATCH {API}/issues/1",
         f"POST {API}/issues/1/comments",
     ]
-    assert len(requests_since(github, 0)) == 9
+    assert len(requests_since(github, 0)) == 7  # the issue read once for three features
     assert github.json_bodies("PATCH", path_contains=f"{API}/issues/1") == [
         {
             "labels": ["incident", "severity:sev1", "tool:query_metrics_v3", "area:mcp-server"],
@@ -410,4 +408,4 @@ def test_a_monitor_filed_incident_through_serve(
     assert h.post(app.port, body, headers)[0] == 202
     processed(app, 2)
     assert writes_since(github, before) == []
-    assert len(requests_since(github, before)) == 5
+    assert len(requests_since(github, before)) == 3

@@ -8,7 +8,10 @@ off PyGithub one day is an edit here, not in every collector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -115,6 +118,50 @@ def read_files(repo: Repository, ref: str, paths: Sequence[str]) -> dict[str, st
         else:
             files[path] = found["text"]
     return files
+
+
+# The clients whose GETs are shared right now (by id: a client lives through its context).
+_SHARING: set[int] = set()
+
+
+@contextmanager
+def shared_reads(repo: Repository) -> Iterator[None]:
+    """Within: a GET sent again with the same URL and parameters is answered from the first
+    answer, not sent (one run's features read the same issue, its comments, the same list).
+
+    For the collect phase only, where nothing is written: an answer cannot go stale there.
+    Answers are copied, as PyGithub objects keep the dicts they are built from.
+    """
+    requester = repo.requester
+    if id(requester) in _SHARING:
+        yield  # already sharing (a run's features, each planned in turn)
+        return
+    # The instance's own method, which may wrap the class's (the request counter does).
+    send = requester.requestJsonAndCheck
+    answers: dict[str, tuple[dict[str, Any], Any]] = {}
+
+    def read_once(
+        verb: str,
+        url: str,
+        parameters: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        input: Any | None = None,
+        follow_302_redirect: bool = False,
+    ) -> tuple[dict[str, Any], Any]:
+        if verb != "GET" or input is not None:
+            return send(verb, url, parameters, headers, input, follow_302_redirect)
+        key = json.dumps([url, parameters, headers, follow_302_redirect], sort_keys=True)
+        if key not in answers:
+            answers[key] = send(verb, url, parameters, headers, input, follow_302_redirect)
+        return copy.deepcopy(answers[key])
+
+    requester.requestJsonAndCheck = read_once  # type: ignore[method-assign]
+    _SHARING.add(id(requester))
+    try:
+        yield
+    finally:
+        _SHARING.discard(id(requester))
+        requester.requestJsonAndCheck = send  # type: ignore[method-assign]
 
 
 def team_members(repo: Repository, org: str, slug: str) -> PaginatedList[NamedUser]:

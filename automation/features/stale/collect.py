@@ -446,7 +446,7 @@ def collect(
     for number in numbers:
         issue = repo.get_issue(number)
         try:
-            issue.update()  # one GET: the event's payload may be older than the item
+            issue.complete()  # one GET: the event's payload may be older than the item
         except UnknownObjectException:
             log.info("#%d is gone (deleted or transferred): nothing to un-stale", number)
             continue
