@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from automation import cli
 from automation.docs import check_docs
-from automation.features.retro.collect import read_pr_files
+from automation.features.retro.collect import HISTORY_CHUNK, read_pr_files
 from automation.features.retro.figures import percentile
 from automation.github import make_github
 from automation.policy.loader import load_policy_dir
@@ -166,19 +167,32 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert writes == 5  # tree, commit, ref, PR, its label
     timelines = sum(1 for c in reads if c.request.url.split("?")[0].endswith("/timeline"))
     lists = sum(1 for c in reads if "/issues?" in c.request.url)
-    # The list, each needed timeline, each acknowledging reaction list, the reviewed PRs'
-    # files (50 PRs a GraphQL query), and the repository, branch, five policy files, the
-    # document and the PR lookup.
-    lower = lists + len(truth.needed) + len(truth.reacted) + math.ceil(len(truth.reviewed) / 50)
-    lower += 9
+    history_queries = sum(1 for q in history.queries if "timelineItems" in q)
+    files_queries = sum(1 for q in history.queries if "changedFiles" in q)
+    # The list, the needed timelines (HISTORY_CHUNK items a GraphQL query: none has more
+    # than a page), each acknowledging reaction list, the reviewed PRs' files (50 PRs a
+    # GraphQL query), and the repository, branch, five policy files, the document and the
+    # PR lookup.
+    lower = lists + math.ceil(len(truth.needed) / HISTORY_CHUNK) + len(truth.reacted)
+    lower += math.ceil(len(truth.reviewed) / 50) + 9
     figures = (
-        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines, "
-        f"{len(queries)} GraphQL queries for PR files), {writes} writes; lower bound {lower} reads"
+        f"requests: {len(reads)} reads ({lists} list pages, {history_queries} GraphQL queries "
+        f"for {len(truth.needed)} timelines, {files_queries} for PR files), {writes} writes; "
+        f"lower bound {lower} reads"
     )
-    assert timelines >= len(truth.needed)
-    assert len(queries) == math.ceil(len(truth.reviewed) / 50)
+    assert timelines == 0  # no REST timeline: GraphQL gives what the figures read
+    assert history_queries == math.ceil(len(truth.needed) / HISTORY_CHUNK)
+    asked = sorted(
+        int(n)
+        for q in history.queries
+        if "timelineItems" in q
+        for n in re.findall(r"\bn(\d+): ", q)
+    )
+    assert asked == sorted(truth.needed)  # each needed item once, nothing else
+    assert files_queries == math.ceil(len(truth.reviewed) / 50)
+    assert len(queries) == history_queries + files_queries
     assert not any(c.request.url.split("?")[0].endswith("/files") for c in reads)
-    assert len(reads) <= lower * 1.15
+    assert len(reads) == lower
 
     # A second run over the same data finds the PR saying so already: no write.
     code, again = run(capsys, "--open-pr")
