@@ -717,7 +717,10 @@ GRAPHQL_TYPES = {
     "assigned": "AssignedEvent",
     "closed": "ClosedEvent",
     "reopened": "ReopenedEvent",
+    "unassigned": "UnassignedEvent",
     "review_requested": "ReviewRequestedEvent",
+    "review_request_removed": "ReviewRequestRemovedEvent",
+    "ready_for_review": "ReadyForReviewEvent",
 }
 
 
@@ -763,6 +766,8 @@ def timeline_node(entry: dict[str, Any]) -> dict[str, Any]:
         node["assignee"] = actor_node(entry["assignee"])
     if "requested_reviewer" in entry:
         node["requestedReviewer"] = actor_node(entry["requested_reviewer"])
+    if "requested_team" in entry:
+        node["requestedReviewer"] = {"__typename": "Team", "slug": entry["requested_team"]["slug"]}
     return node
 
 

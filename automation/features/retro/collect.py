@@ -123,7 +123,7 @@ def _entry_fragment(name: str, on: str, events: dict[str, str]) -> str:
     parts = ["... on IssueComment { databaseId author { ...Who } body createdAt updatedAt }"]
     for typename in events:
         fields = "actor { ...Who } createdAt"
-        if "Label" in typename:
+        if typename in ("LabeledEvent", "UnlabeledEvent"):
             fields += " label { name }"
         if typename.endswith("ssignedEvent"):
             fields += " assignee { ...Who }"
