@@ -105,6 +105,9 @@ class Truth:
     # Items whose figures need their history (the lower bound of timeline reads).
     needed: set[int] = field(default_factory=set)
     reacted: set[int] = field(default_factory=set)
+    # Open items warned and never closed: the collector reads them too (stale-labelled), but
+    # their histories change no figure.
+    warned: set[int] = field(default_factory=set)
     # PRs whose areas the review figures need (the lower bound of PR-files reads).
     reviewed: set[int] = field(default_factory=set)
 
@@ -366,7 +369,7 @@ class YearHistory:
             )
             self.event(item, "labeled", BOT, warned, label="stale")
             item.labels = ["stale"]
-            self.truth.needed.add(item.number)  # the sweep may have closed it in the year
+            self.truth.warned.add(item.number)
 
     def _trains(self) -> None:
         policy = self.policies.release
