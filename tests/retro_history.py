@@ -528,7 +528,6 @@ class YearHistory:
         number = r"(\d+)"
         esc = re.escape(API)
         github.add_callback("GET", f"{API}/issues", callback=self._list)
-        github.add_callback("GET", re.compile(rf"{esc}/issues/{number}/reactions"), self._reactions)
         github.add_callback("POST", re.compile(rf"{esc}/issues/{number}/labels"), self._add_labels)
         github.add_callback("GET", API, callback=self._repo)
         github.add_callback("GET", f"{API}/branches/main", callback=self._branch)
@@ -574,10 +573,6 @@ class YearHistory:
         )
         return self._paged(request, [self.issue_json(i) for i in rows])
 
-    def _reactions(self, request: Any) -> Reply:
-        rows = [{k: v for k, v in r.items() if k != "_at"} for r in self._number(request).reactions]
-        return self._paged(request, rows)
-
     def _graphql(self, query: str, variables: Any) -> Any:
         """The PRs' changed paths (`pullRequest(number:) { changedFiles files { nodes } }`)
         and the items' timelines (`issue|pullRequest(number:) { timelineItems }`)."""
@@ -598,7 +593,25 @@ class YearHistory:
             item = self.items.get(number)
             if item is None or item.pull:
                 raise NotFound(f"Could not resolve to an Issue with the number of {number}.")
-            return {"timelineItems": timeline_connection(item)}
+            return {
+                "timelineItems": timeline_connection(item),
+                "reactions": lambda info, **args: {
+                    "nodes": [
+                        {
+                            "databaseId": r["id"],
+                            "content": {"+1": "THUMBS_UP", "-1": "THUMBS_DOWN"}.get(
+                                r["content"], r["content"].upper()
+                            ),
+                            "createdAt": r["created_at"],
+                            # GraphQL's reaction names a User: a bot's has none.
+                            "user": None
+                            if r["user"]["type"] == "Bot"
+                            else {"login": r["user"]["login"]},
+                        }
+                        for r in sorted(item.reactions, key=lambda r: r["_at"])
+                    ][: args.get("first") or 100]
+                },
+            }
 
         def repository(info: Any, **args: Any) -> Any:
             assert f"{args['owner']}/{args['name']}" == REPO

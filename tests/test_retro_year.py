@@ -10,6 +10,7 @@ import json
 import math
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from automation.features.retro.collect import (
     HISTORY_CHUNK,
     HISTORY_PAGE,
     History,
+    reaction_entry,
     read_histories,
     read_pr_files,
 )
@@ -30,6 +32,7 @@ from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
 from automation.snapshot.collect import (
     comment_from_json,
+    reaction_from_json,
     requested_event_from_json,
     review_from_json,
 )
@@ -184,10 +187,10 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     history_queries = sum(1 for q in history.queries if "timelineItems" in q)
     files_queries = sum(1 for q in history.queries if "changedFiles" in q)
     # The list, the needed timelines (HISTORY_CHUNK items a GraphQL query: none has more
-    # than a page), each acknowledging reaction list, the reviewed PRs' files (50 PRs a
-    # GraphQL query), and the repository, branch, five policy files, the document and the
-    # PR lookup.
-    lower = lists + math.ceil(len(truth.needed) / HISTORY_CHUNK) + len(truth.reacted)
+    # than a page; the acknowledging reactions in the same queries), the reviewed PRs' files
+    # (50 PRs a GraphQL query), and the repository, branch, five policy files, the document
+    # and the PR lookup.
+    lower = lists + math.ceil(len(truth.needed) / HISTORY_CHUNK)
     lower += math.ceil(len(truth.reviewed) / 50) + 9
     asked = sorted(
         int(n)
@@ -201,6 +204,7 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
         f"lower bound {lower} reads"
     )
     assert timelines == 0  # no REST timeline: GraphQL gives what the figures read
+    assert not any("/reactions" in c.request.url for c in reads)
     assert history_queries == math.ceil(len(asked) / HISTORY_CHUNK)
     assert asked == sorted(truth.needed | truth.warned)  # each once, nothing else
     assert files_queries == math.ceil(len(truth.reviewed) / 50)
@@ -277,10 +281,17 @@ def test_graphql_histories_are_what_the_rest_timelines_gave(github: GitHubMock) 
     history = YearHistory(load_policy_dir(ROOT / "policies"))
     history.install(github)
     numbers = sorted(history.truth.needed | history.truth.warned)
-    found = read_histories(_repo(), [(n, history.items[n].pull) for n in numbers])
+    reacted = history.truth.reacted
+    found = read_histories(_repo(), [(n, history.items[n].pull) for n in numbers], reacted)
     assert sorted(found) == numbers
     for number, got in found.items():
-        assert got == rest_history(history.items[number].timeline), number
+        item = history.items[number]
+        assert replace(got, reactions=None) == rest_history(item.timeline), number
+        if number in reacted:
+            rest = [reaction_from_json(r) for r in item.reactions]
+            assert got.reactions == tuple(rest) and rest
+        else:
+            assert got.reactions is None
 
 
 def test_an_item_with_more_than_a_page_is_read_on_alone(github: GitHubMock) -> None:
@@ -495,3 +506,25 @@ def test_a_failed_write_is_resumed_without_a_second_pr(
     finally:
         mock.stop(allow_assert=False)
         mock.reset()
+
+
+def test_a_graphql_reaction_reads_as_the_rest_list_gives_it() -> None:
+    person = reaction_entry(
+        {
+            "databaseId": 7,
+            "content": "THUMBS_UP",
+            "createdAt": "2026-03-01T10:00:00Z",
+            "user": {"login": "raj-iyer"},
+        }
+    )
+    assert (person.id, person.user, person.content, person.user_is_bot) == (
+        7,
+        "raj-iyer",
+        "+1",
+        False,
+    )
+    # GraphQL names a reaction's User only: a bot's has none, and acknowledges nothing.
+    bot = reaction_entry(
+        {"databaseId": 8, "content": "EYES", "createdAt": "2026-03-01T10:00:00Z", "user": None}
+    )
+    assert (bot.user, bot.content) == ("ghost", "eyes")

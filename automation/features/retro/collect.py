@@ -10,8 +10,8 @@ Requests for one run (n = items, 100 per page):
   more is read on (by cursor, batched with the others). ceil(items / HISTORY_CHUNK)
   queries when none has more than HISTORY_PAGE entries of those kinds. No REST timeline:
   GraphQL gives every field the figures read (REST's would cost one GET an item).
-- GET /repos/{o}/{r}/issues/{n}/reactions for an incident with reactions (an assignee's
-  reaction acknowledges it).
+  The reactions of an incident opened in the period that has any (an assignee's
+  reaction acknowledges it) come in the same query: its first 100, oldest first.
 - POST /graphql for the changed paths of 50 PRs at a time, those opened in the period that
   a person reviewed (`rules.retro.needs_files`): the paths give the areas, as in the review
   loop (GET .../pulls/{n}/files only for a PR of more than 100 files).
@@ -27,8 +27,8 @@ import base64
 import binascii
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from automation.github import (
@@ -58,7 +58,6 @@ from automation.snapshot.collect import (
     pull_from_json,
     raw,
     raws,
-    reaction_from_json,
 )
 from automation.snapshot.models import (
     ChangedFile,
@@ -87,6 +86,7 @@ class History:
     events: tuple[IssueEvent, ...]
     comments: tuple[Comment, ...]
     reviews: tuple[Review, ...]
+    reactions: tuple[Reaction, ...] | None = None  # read only where asked for
 
 
 # Items per GraphQL request for their histories, and timeline entries per item and page:
@@ -148,9 +148,17 @@ _ISSUE_TYPES = ", ".join(_enum(t) for t in ("IssueComment", *_ISSUE_EVENTS))
 _PULL_TYPES = ", ".join(_enum(t) for t in ("IssueComment", *_PULL_EVENTS, "PullRequestReview"))
 
 
-def history_query(items: Sequence[tuple[int, bool]]) -> str:
+# An incident's reactions (an assignee's acknowledges it): one page of 100, oldest first,
+# as the REST list gave them.
+_REACTIONS = (
+    f" reactions(first: {HISTORY_PAGE}, orderBy: {{field: CREATED_AT, direction: ASC}})"
+    " { nodes { databaseId content createdAt user { login } } }"
+)
+
+
+def history_query(items: Sequence[tuple[int, bool]], reactions: Collection[int] = ()) -> str:
     """One query for a page of the timelines of `items` ((number, is a PR) each, an alias
-    and a cursor variable `$c<number>` each)."""
+    and a cursor variable `$c<number>` each), and the reactions of the issues `reactions`."""
     declared = "".join(f", $c{int(n)}: String" for n, _ in items)
     aliases = []
     for number, pull in items:
@@ -163,7 +171,8 @@ def history_query(items: Sequence[tuple[int, bool]]) -> str:
         aliases.append(
             f"n{n}: {field}(number: {n}) {{ timelineItems(first: {HISTORY_PAGE}, "
             f"after: $c{n}, itemTypes: [{types}]) "
-            f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{entry} }} }} }}"
+            f"{{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{entry} }} }}"
+            f"{_REACTIONS if n in reactions and not pull else ''} }}"
         )
     joined = "\n    ".join(aliases)
     return (
@@ -259,21 +268,56 @@ def history_entries(nodes: Sequence[Json]) -> History:
     return History(tuple(events), tuple(comments), tuple(reviews))
 
 
-def read_histories(repo: Repository, items: Sequence[tuple[int, bool]]) -> dict[int, History]:
-    """The timelines of `items` ((number, is a PR) each): POST /graphql for HISTORY_CHUNK
-    items at a time, HISTORY_PAGE entries each; an item with more is read on in a later
-    query (only the items that have more, batched again). An item GitHub no longer has
-    (deleted or transferred since the list was read) is left out: no figure counts it."""
+# GraphQL's reaction names -> the REST API's.
+_CONTENT = {
+    "THUMBS_UP": "+1",
+    "THUMBS_DOWN": "-1",
+    "LAUGH": "laugh",
+    "HOORAY": "hooray",
+    "CONFUSED": "confused",
+    "HEART": "heart",
+    "ROCKET": "rocket",
+    "EYES": "eyes",
+}
+
+
+def reaction_entry(node: Json) -> Reaction:
+    """A GraphQL reaction as the REST reactions list gives it. `user` is a User: a bot's
+    reaction (or a deleted account's) has none and reads as `ghost`, whom no figure counts."""
+    user = node.get("user")
+    login = str(user["login"]) if isinstance(user, dict) and user.get("login") else "ghost"
+    content = str(node["content"])
+    return Reaction(
+        id=int(node.get("databaseId") or 0),
+        user=login,
+        user_is_bot=login.endswith("[bot]"),
+        content=_CONTENT.get(content, content.lower()),
+        created_at=parse_time(node["createdAt"]),
+    )
+
+
+def read_histories(
+    repo: Repository, items: Sequence[tuple[int, bool]], reactions: Collection[int] = ()
+) -> dict[int, History]:
+    """The timelines of `items` ((number, is a PR) each), and the reactions of the issues
+    among them in `reactions`: POST /graphql for HISTORY_CHUNK items at a time,
+    HISTORY_PAGE entries each; an item with more is read on in a later query (only the
+    items that have more, batched again). An item GitHub no longer has (deleted or
+    transferred since the list was read) is left out: no figure counts it."""
     owner, name = repository_name(repo).split("/", 1)
     kinds = dict(items)
     nodes: dict[int, list[Json]] = {n: [] for n, _ in items}
     cursors: dict[int, str | None] = {n: None for n, _ in items}
+    reacted: dict[int, tuple[Reaction, ...]] = {}
     gone: set[int] = set()
     while cursors:
         chunk = list(cursors)[:HISTORY_CHUNK]
         variables: dict[str, Any] = {"owner": owner, "name": name}
         variables.update({f"c{n}": cursors[n] for n in chunk})
-        answer = graphql(repo, history_query([(n, kinds[n]) for n in chunk]), variables)
+        # Reactions with an item's first page only.
+        asked = {n for n in chunk if n in reactions and cursors[n] is None}
+        query = history_query([(n, kinds[n]) for n in chunk], asked)
+        answer = graphql(repo, query, variables)
         errors = [e for e in answer.get("errors") or () if isinstance(e, dict)]
         unexpected = [e for e in errors if e.get("type") != "NOT_FOUND"]
         repository = (answer.get("data") or {}).get("repository")
@@ -289,6 +333,8 @@ def read_histories(repo: Repository, items: Sequence[tuple[int, bool]]) -> dict[
             try:
                 page = node["timelineItems"]
                 nodes[number].extend(page["nodes"])
+                if number in asked:
+                    reacted[number] = tuple(reaction_entry(r) for r in node["reactions"]["nodes"])
                 if page["pageInfo"]["hasNextPage"]:
                     cursors[number] = str(page["pageInfo"]["endCursor"])
             except (KeyError, TypeError) as exc:
@@ -299,19 +345,11 @@ def read_histories(repo: Repository, items: Sequence[tuple[int, bool]]) -> dict[
             continue
         try:
             out[number] = history_entries(found)
+            if number in reacted:
+                out[number] = replace(out[number], reactions=reacted[number])
         except (KeyError, TypeError, ValueError) as exc:
             raise SnapshotError(f"a timeline node of #{number} lacks {exc}") from None
     return out
-
-
-def _reactions(repo: Repository, number: int) -> tuple[Reaction, ...]:
-    """GET /repos/{o}/{r}/issues/{n}/reactions (one page of 100: an incident's
-    acknowledgement is among its first reactions)."""
-    data = request_json(
-        repo, "GET", f"{repo.url}/issues/{number}/reactions", parameters={"per_page": 100}
-    )
-    rows = data if isinstance(data, list) else []
-    return tuple(reaction_from_json(r) for r in rows if isinstance(r, dict))
 
 
 # PRs per GraphQL request for their files, and paths read per PR: about 5,000 nodes.
@@ -405,14 +443,16 @@ def collect_period(
     wanted_history += [
         (n, True) for n, p in sorted(pulls.items()) if needs_history(policies, p, period)
     ]
-    histories = read_histories(repo, wanted_history)
+    # An incident opened in the period, with reactions: whether an assignee's acknowledges it.
+    reacted = {i.number for i in issues if i.number in reactions_of and i.created_at in period}
+    histories = read_histories(repo, wanted_history, reacted)
     read_issues = []
     for issue in issues:
         history = histories.get(issue.number)
         if history is not None:
             update: dict[str, Any] = {"events": history.events, "comments": history.comments}
-            if issue.number in reactions_of and issue.created_at in period:
-                update["reactions"] = _reactions(repo, issue.number)
+            if history.reactions is not None:
+                update["reactions"] = history.reactions
             issue = issue.model_copy(update=update)
         read_issues.append(issue)
     for number, pull in sorted(pulls.items()):
