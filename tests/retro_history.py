@@ -105,6 +105,9 @@ class Truth:
     # Items whose figures need their history (the lower bound of timeline reads).
     needed: set[int] = field(default_factory=set)
     reacted: set[int] = field(default_factory=set)
+    # Open items warned and never closed: the collector reads them too (stale-labelled), but
+    # their histories change no figure.
+    warned: set[int] = field(default_factory=set)
     # PRs whose areas the review figures need (the lower bound of PR-files reads).
     reviewed: set[int] = field(default_factory=set)
 
@@ -131,6 +134,7 @@ class YearHistory:
         self.commits: list[dict[str, Any]] = []
         self.refs: dict[str, str] = {}
         self.opened: list[int] = []
+        self.queries: list[str] = []  # the GraphQL queries answered
         self.files = {
             path: (ROOT / path).read_text(encoding="utf-8")
             for path in (
@@ -365,6 +369,7 @@ class YearHistory:
             )
             self.event(item, "labeled", BOT, warned, label="stale")
             item.labels = ["stale"]
+            self.truth.warned.add(item.number)
 
     def _trains(self) -> None:
         policy = self.policies.release
@@ -523,8 +528,6 @@ class YearHistory:
         number = r"(\d+)"
         esc = re.escape(API)
         github.add_callback("GET", f"{API}/issues", callback=self._list)
-        github.add_callback("GET", re.compile(rf"{esc}/issues/{number}/timeline"), self._timeline)
-        github.add_callback("GET", re.compile(rf"{esc}/issues/{number}/reactions"), self._reactions)
         github.add_callback("POST", re.compile(rf"{esc}/issues/{number}/labels"), self._add_labels)
         github.add_callback("GET", API, callback=self._repo)
         github.add_callback("GET", f"{API}/branches/main", callback=self._branch)
@@ -570,15 +573,9 @@ class YearHistory:
         )
         return self._paged(request, [self.issue_json(i) for i in rows])
 
-    def _timeline(self, request: Any) -> Reply:
-        return self._paged(request, self._number(request).timeline)
-
-    def _reactions(self, request: Any) -> Reply:
-        rows = [{k: v for k, v in r.items() if k != "_at"} for r in self._number(request).reactions]
-        return self._paged(request, rows)
-
     def _graphql(self, query: str, variables: Any) -> Any:
-        """The PRs' changed paths (`pullRequest(number:) { changedFiles files { nodes } }`)."""
+        """The PRs' changed paths (`pullRequest(number:) { changedFiles files { nodes } }`)
+        and the items' timelines (`issue|pullRequest(number:) { timelineItems }`)."""
 
         def pull(info: Any, number: int) -> Any:
             item = self.items.get(number)
@@ -589,12 +586,38 @@ class YearHistory:
                 "files": lambda info, **args: {
                     "nodes": [{"path": p} for p in item.files[: args.get("first") or 100]]
                 },
+                "timelineItems": timeline_connection(item),
+            }
+
+        def issue(info: Any, number: int) -> Any:
+            item = self.items.get(number)
+            if item is None or item.pull:
+                raise NotFound(f"Could not resolve to an Issue with the number of {number}.")
+            return {
+                "timelineItems": timeline_connection(item),
+                "reactions": lambda info, **args: {
+                    "nodes": [
+                        {
+                            "databaseId": r["id"],
+                            "content": {"+1": "THUMBS_UP", "-1": "THUMBS_DOWN"}.get(
+                                r["content"], r["content"].upper()
+                            ),
+                            "createdAt": r["created_at"],
+                            # GraphQL's reaction names a User: a bot's has none.
+                            "user": None
+                            if r["user"]["type"] == "Bot"
+                            else {"login": r["user"]["login"]},
+                        }
+                        for r in sorted(item.reactions, key=lambda r: r["_at"])
+                    ][: args.get("first") or 100]
+                },
             }
 
         def repository(info: Any, **args: Any) -> Any:
             assert f"{args['owner']}/{args['name']}" == REPO
-            return {"pullRequest": pull}
+            return {"pullRequest": pull, "issue": issue}
 
+        self.queries.append(query)
         return {"repository": repository}
 
     def _files(self, request: Any) -> Reply:
@@ -701,6 +724,95 @@ class YearHistory:
         """The files of the last commit the retrospective made (path -> text)."""
         tree = self.trees[-1]
         return {entry["path"]: entry["content"] for entry in tree["tree"]}
+
+
+# REST timeline event names -> GraphQL timeline item types.
+GRAPHQL_TYPES = {
+    "labeled": "LabeledEvent",
+    "unlabeled": "UnlabeledEvent",
+    "assigned": "AssignedEvent",
+    "closed": "ClosedEvent",
+    "reopened": "ReopenedEvent",
+    "unassigned": "UnassignedEvent",
+    "review_requested": "ReviewRequestedEvent",
+    "review_request_removed": "ReviewRequestRemovedEvent",
+    "ready_for_review": "ReadyForReviewEvent",
+}
+
+
+def actor_node(user: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A REST user as GraphQL's actor: a bot is named without the "[bot]" REST shows."""
+    if user is None:
+        return None
+    login = str(user["login"])
+    if user.get("type") == "Bot":
+        return {"__typename": "Bot", "login": login.removesuffix("[bot]")}
+    return {"__typename": "User", "login": login}
+
+
+def timeline_node(entry: dict[str, Any]) -> dict[str, Any]:
+    """A REST timeline entry as the GraphQL timeline item GitHub shows for it."""
+    kind = entry["event"]
+    if kind == "commented":
+        return {
+            "__typename": "IssueComment",
+            "databaseId": entry["id"],
+            "author": actor_node(entry["user"]),
+            "body": entry["body"],
+            "createdAt": entry["created_at"],
+            "updatedAt": entry["updated_at"],
+        }
+    if kind == "reviewed":
+        return {
+            "__typename": "PullRequestReview",
+            "databaseId": entry["id"],
+            "author": actor_node(entry["user"]),
+            "state": str(entry["state"]).upper(),
+            "submittedAt": entry["submitted_at"],
+            "commit": {"oid": entry["commit_id"]} if entry.get("commit_id") else None,
+        }
+    node: dict[str, Any] = {
+        "__typename": GRAPHQL_TYPES[kind],
+        "actor": actor_node(entry["actor"]),
+        "createdAt": entry["created_at"],
+    }
+    if "label" in entry:
+        node["label"] = {"name": entry["label"]["name"]}
+    if "assignee" in entry:
+        node["assignee"] = actor_node(entry["assignee"])
+    if "requested_reviewer" in entry:
+        node["requestedReviewer"] = actor_node(entry["requested_reviewer"])
+    if "requested_team" in entry:
+        node["requestedReviewer"] = {"__typename": "Team", "slug": entry["requested_team"]["slug"]}
+    return node
+
+
+def timeline_connection(item: Item) -> Any:
+    """The `timelineItems` resolver over an item's timeline: `itemTypes`, `first` and
+    `after` honoured (a cursor is the index of the entry it follows)."""
+
+    def timeline(info: Any, **args: Any) -> dict[str, Any]:
+        wanted = set(args.get("itemTypes") or ())
+        nodes = [timeline_node(e) for e in item.timeline]
+        kept = [n for n in nodes if not wanted or enum_of(n["__typename"]) in wanted]
+        start = int(args["after"].removeprefix("cursor:")) + 1 if args.get("after") else 0
+        first = args.get("first") or 100
+        shown = kept[start : start + first]
+        end = start + len(shown) - 1
+        return {
+            "pageInfo": {
+                "hasNextPage": start + first < len(kept),
+                "endCursor": f"cursor:{end}" if shown else None,
+            },
+            "nodes": shown,
+        }
+
+    return timeline
+
+
+def enum_of(typename: str) -> str:
+    """The timeline item type enum of a GraphQL type name (LabeledEvent -> LABELED_EVENT)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
 
 
 def ceil_hours(value: float) -> int:

@@ -4,24 +4,42 @@ and whose operating model passes `docs check`; a second run writes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from automation import cli
 from automation.docs import check_docs
-from automation.features.retro.collect import read_pr_files
+from automation.features.retro.collect import (
+    HISTORY_CHUNK,
+    HISTORY_PAGE,
+    History,
+    reaction_entry,
+    read_histories,
+    read_pr_files,
+)
 from automation.features.retro.figures import percentile
-from automation.github import make_github
+from automation.github import Repository, make_github
 from automation.policy.loader import load_policy_dir
 from automation.settings import Settings
+from automation.snapshot.collect import (
+    comment_from_json,
+    reaction_from_json,
+    requested_event_from_json,
+    review_from_json,
+)
+from automation.snapshot.models import IssueEvent
 from tests.faults.injector import WRITE_FAULTS, Fault, FaultyGitHub
 from tests.github_api.fixtures import GitHubMock
-from tests.retro_history import NOW, ROOT, YearHistory
+from tests.retro_history import BOT, NOW, ROOT, YearHistory
 from tests.test_output_contract import _validate
 
 ARGS = [
@@ -166,19 +184,33 @@ def test_year_finds_every_injected_problem_and_opens_one_pr(
     assert writes == 5  # tree, commit, ref, PR, its label
     timelines = sum(1 for c in reads if c.request.url.split("?")[0].endswith("/timeline"))
     lists = sum(1 for c in reads if "/issues?" in c.request.url)
-    # The list, each needed timeline, each acknowledging reaction list, the reviewed PRs'
-    # files (50 PRs a GraphQL query), and the repository, branch, five policy files, the
-    # document and the PR lookup.
-    lower = lists + len(truth.needed) + len(truth.reacted) + math.ceil(len(truth.reviewed) / 50)
-    lower += 9
-    figures = (
-        f"requests: {len(reads)} reads ({lists} list pages, {timelines} timelines, "
-        f"{len(queries)} GraphQL queries for PR files), {writes} writes; lower bound {lower} reads"
+    history_queries = sum(1 for q in history.queries if "timelineItems" in q)
+    files_queries = sum(1 for q in history.queries if "changedFiles" in q)
+    # The list, the needed timelines (HISTORY_CHUNK items a GraphQL query: none has more
+    # than a page; the acknowledging reactions in the same queries), the reviewed PRs' files
+    # (50 PRs a GraphQL query), and the repository, branch, five policy files, the document
+    # and the PR lookup.
+    lower = lists + math.ceil(len(truth.needed) / HISTORY_CHUNK)
+    lower += math.ceil(len(truth.reviewed) / 50) + 9
+    asked = sorted(
+        int(n)
+        for q in history.queries
+        if "timelineItems" in q
+        for n in re.findall(r"\bn(\d+): ", q)
     )
-    assert timelines >= len(truth.needed)
-    assert len(queries) == math.ceil(len(truth.reviewed) / 50)
+    figures = (
+        f"requests: {len(reads)} reads ({lists} list pages, {history_queries} GraphQL queries "
+        f"for {len(asked)} timelines, {files_queries} for PR files), {writes} writes; "
+        f"lower bound {lower} reads"
+    )
+    assert timelines == 0  # no REST timeline: GraphQL gives what the figures read
+    assert not any("/reactions" in c.request.url for c in reads)
+    assert history_queries == math.ceil(len(asked) / HISTORY_CHUNK)
+    assert asked == sorted(truth.needed | truth.warned)  # each once, nothing else
+    assert files_queries == math.ceil(len(truth.reviewed) / 50)
+    assert len(queries) == history_queries + files_queries
     assert not any(c.request.url.split("?")[0].endswith("/files") for c in reads)
-    assert len(reads) <= lower * 1.15
+    assert len(reads) == lower
 
     # A second run over the same data finds the PR saying so already: no write.
     code, again = run(capsys, "--open-pr")
@@ -206,6 +238,174 @@ def test_pr_paths_past_the_graphql_page_come_from_the_files_api(
     urls = [c.request.url.split("?")[0] for c in github.calls]
     assert sum(u.endswith("/graphql") for u in urls) == 1
     assert sum(u.endswith(f"/pulls/{big.number}/files") for u in urls) == 2  # 100 a page
+
+
+def rest_history(timeline: list[dict[str, Any]]) -> History:
+    """What the REST timeline of an item gave the figures (the collector's old per-item
+    read): every entry an event, `commented` ones comments, `reviewed` ones reviews."""
+    events, comments, reviews = [], [], []
+    for entry in timeline:
+        if entry["event"] == "commented":
+            comment = comment_from_json(entry)
+            comments.append(comment)
+            events.append(
+                IssueEvent(
+                    event="commented",
+                    actor=comment.author,
+                    actor_is_bot=comment.author_is_bot,
+                    created_at=comment.created_at,
+                )
+            )
+        elif entry["event"] == "reviewed":
+            review = review_from_json({**entry, "state": entry["state"].upper()})
+            reviews.append(review)
+            assert review.submitted_at is not None
+            events.append(
+                IssueEvent(
+                    event="reviewed",
+                    actor=review.user,
+                    actor_is_bot=review.user.endswith("[bot]"),
+                    created_at=review.submitted_at,
+                )
+            )
+        else:
+            events.append(requested_event_from_json(entry))
+    return History(tuple(events), tuple(comments), tuple(reviews))
+
+
+def _repo() -> Repository:
+    return make_github(Settings(repo="o/r", token="t", pacing=False)).get_repo("o/r")
+
+
+def test_graphql_histories_are_what_the_rest_timelines_gave(github: GitHubMock) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    numbers = sorted(history.truth.needed | history.truth.warned)
+    reacted = history.truth.reacted
+    found = read_histories(_repo(), [(n, history.items[n].pull) for n in numbers], reacted)
+    assert sorted(found) == numbers
+    for number, got in found.items():
+        item = history.items[number]
+        assert replace(got, reactions=None) == rest_history(item.timeline), number
+        if number in reacted:
+            rest = [reaction_from_json(r) for r in item.reactions]
+            assert got.reactions == tuple(rest) and rest
+        else:
+            assert got.reactions is None
+
+
+def test_an_item_with_more_than_a_page_is_read_on_alone(github: GitHubMock) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    pull = next(i for i in history.items.values() if i.pull and i.files)
+    issue = next(i for i in history.items.values() if not i.pull)
+    start = pull.created
+    for index in range(120):  # with the PR's own: three pages of 100
+        at = start + dt.timedelta(minutes=index)
+        history.event(pull, "labeled" if index % 2 else "unlabeled", "maya-chen", at, label="wip")
+        history.comment(pull, "raj-iyer", at, f"note {index}")
+    history.event(pull, "ready_for_review", "tomas-silva", start + dt.timedelta(hours=3))
+    history.event(pull, "assigned", BOT, start + dt.timedelta(hours=4), assignee="maya-chen")
+    history.event(
+        pull, "unassigned", "maya-chen", start + dt.timedelta(hours=5), assignee="maya-chen"
+    )
+    team = {"slug": "prompt-owners", "name": "Prompt owners"}
+    history.event(
+        pull, "review_requested", "tomas-silva", start + dt.timedelta(hours=6), requested_team=team
+    )
+    history.event(
+        pull,
+        "review_request_removed",
+        "tomas-silva",
+        start + dt.timedelta(hours=7),
+        requested_reviewer="raj-iyer",
+    )
+    history.review(pull, "dependabot[bot]", start + dt.timedelta(hours=8))
+    others = [
+        i.number for i in history.items.values() if i.number not in (pull.number, issue.number)
+    ]
+    wanted = [
+        (pull.number, True),
+        (issue.number, False),
+        *((n, history.items[n].pull) for n in others[:58]),
+    ]
+    history.install(github)
+    found = read_histories(_repo(), wanted)
+    assert found[pull.number] == rest_history(pull.timeline)
+    assert found[issue.number] == rest_history(issue.timeline)
+    assert len(pull.timeline) > 2 * HISTORY_PAGE
+    # 60 items: 50, then the other 10 with the PR's second page, then its third alone.
+    aliases = [re.findall(r"\bn(\d+): ", q) for q in history.queries]
+    assert [len(a) for a in aliases] == [50, 11, 1]
+    assert aliases[2] == [str(pull.number)]
+    got = found[pull.number].events
+    assert ("review_requested", None, "prompt-owners") in {
+        (e.event, e.requested_reviewer, e.requested_team) for e in got
+    }
+    assert found[pull.number].reviews[-1].user == "dependabot[bot]"
+
+
+def test_an_item_gone_since_the_list_is_left_out(github: GitHubMock) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    history.install(github)
+    kept = next(iter(history.items.values()))
+    found = read_histories(_repo(), [(kept.number, kept.pull), (99_999, False)])
+    assert sorted(found) == [kept.number]
+
+
+@pytest.mark.parametrize(
+    ("answer", "line"),
+    [
+        (
+            {
+                "data": {"repository": None},
+                "errors": [{"type": "FORBIDDEN", "message": "Resource not accessible"}],
+            },
+            "error: unexpected answer from GitHub: the GraphQL answer for timelines: "
+            "Resource not accessible",
+        ),
+        (
+            {"data": {"repository": {"n1": {"timelineItems": {"nodes": []}}}}},
+            "error: unexpected answer from GitHub: the timeline answer for #1 lacks 'pageInfo'",
+        ),
+        (
+            {
+                "data": {
+                    "repository": {
+                        "n1": {
+                            "timelineItems": {
+                                "pageInfo": {"hasNextPage": False, "endCursor": None},
+                                "nodes": [{"__typename": "LabeledEvent", "label": {"name": "x"}}],
+                            }
+                        }
+                    }
+                }
+            },
+            "error: unexpected answer from GitHub: a timeline node of #1 lacks 'createdAt'",
+        ),
+    ],
+    ids=["errors", "no-page-info", "no-time"],
+)
+def test_a_bad_timeline_answer_is_one_line_and_exit_2(
+    github: GitHubMock,
+    capsys: pytest.CaptureFixture[str],
+    env: None,
+    answer: dict[str, Any],
+    line: str,
+) -> None:
+    history = YearHistory(load_policy_dir(ROOT / "policies"))
+    serve = history._graphql
+
+    def bad(query: str, variables: Any) -> Any:
+        if "timelineItems" in query:
+            return 200, {}, json.dumps(answer)
+        return serve(query, variables)
+
+    history._graphql = bad  # type: ignore[method-assign]
+    history.install(github)
+    assert cli.main([*ARGS, "--policies", str(ROOT / "policies")]) == 2
+    err = capsys.readouterr().err
+    assert [x for x in err.splitlines() if not x.startswith("INFO ")] == [line]  # no traceback
+    assert github.writes() == []
 
 
 def _enabled(policy_copy: Path) -> Path:
@@ -306,3 +506,25 @@ def test_a_failed_write_is_resumed_without_a_second_pr(
     finally:
         mock.stop(allow_assert=False)
         mock.reset()
+
+
+def test_a_graphql_reaction_reads_as_the_rest_list_gives_it() -> None:
+    person = reaction_entry(
+        {
+            "databaseId": 7,
+            "content": "THUMBS_UP",
+            "createdAt": "2026-03-01T10:00:00Z",
+            "user": {"login": "raj-iyer"},
+        }
+    )
+    assert (person.id, person.user, person.content, person.user_is_bot) == (
+        7,
+        "raj-iyer",
+        "+1",
+        False,
+    )
+    # GraphQL names a reaction's User only: a bot's has none, and acknowledges nothing.
+    bot = reaction_entry(
+        {"databaseId": 8, "content": "EYES", "createdAt": "2026-03-01T10:00:00Z", "user": None}
+    )
+    assert (bot.user, bot.content) == ("ghost", "eyes")
