@@ -229,3 +229,27 @@ def test_without_rate_limiting_the_sweep_plans_without_a_limit(github: GitHubMoc
     github.get("/rate_limit", status=404, json={"message": "Rate limiting is not enabled."})
     budget = read_rate_limit(repository())
     assert (budget.core, budget.graphql, budget.writes_left()) == (None, None, None)
+
+
+def test_the_sweeps_own_unstale_read_over_graphql_keeps_its_label(github: GitHubMock) -> None:
+    """Seen: the GraphQL read asked no label of an UnlabeledEvent, so the sweep's own
+    un-stale (which stands for a person's activity the timeline does not list: an edit, a
+    push) was not recognised, and the next sweep warned the item again at once."""
+    from automation.features.stale.plan import plan_stale
+    from tests.stale_backlog import BOT
+
+    backlog = Backlog(github, NOW)
+    item = backlog.add(1, created=400, updated=1)
+    backlog.comment(item, "maya-chen", 100)
+    backlog.label_event(item, BOT, 30, "stale")
+    backlog.label_event(item, BOT, 1, "stale", kind="unlabeled")  # un-staled yesterday
+    backlog.install()
+
+    snapshot = collect_stale(repository(), policies(), None, NOW)
+    one = snapshot.issue(1)
+    assert one is not None and one.events is not None
+    assert github.count("POST", "/graphql") == 1 and github.count("GET", "/timeline") == 0
+    assert [(e.event, e.label) for e in one.events if e.event == "unlabeled"] == [
+        ("unlabeled", "stale")
+    ]
+    assert plan_stale(policies(), snapshot, NOW).actions == ()  # not warned again

@@ -189,8 +189,12 @@ def _enum(typename: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
 
 
+# The timeline items that carry a label (an un-label too: the sweep's own un-stale).
+_LABEL_EVENTS = frozenset({"LabeledEvent", "UnlabeledEvent"})
+
+
 def _label(typename: str) -> str:
-    return " label { name }" if "Label" in typename else ""
+    return " label { name }" if typename in _LABEL_EVENTS else ""
 
 
 def _timeline_fragment(name: str, on: str, events: dict[str, str], extra: str) -> str:
