@@ -31,6 +31,9 @@ class AppConfig:
     # A worker that has not beaten its heartbeat for `heartbeat * 3` seconds is dead, and its
     # unfinished deliveries are done again by the others (or by the next start).
     heartbeat: float = 5.0
+    # A delivery whose subject another worker is processing waits this long for it in place
+    # before it is rescheduled (the schedule wakes each second: a busy subject cost a second).
+    lock_wait: float = 0.5
     # Keep delivery ids this long for dedup (GitHub keeps deliveries for 3 days).
     dedupe_seconds: float = 7 * 86_400
     # The HTTP edge.

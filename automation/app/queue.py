@@ -306,7 +306,7 @@ class DeliveryQueue:
                 self._finish(delivery_id, None, record, failed=f"stored payload unreadable: {exc}")
                 return
             key = subject_key(event)
-            if not self._claim(f"lock:{key}"):
+            if not self._claim_within(f"lock:{key}", self.config.lock_wait):
                 self._release(f"claim:{delivery_id}")
                 # Not a failure: the subject is busy; come back shortly.
                 raise RetryTask(delay=0.2 + (hash(delivery_id) % 5) / 10)
@@ -408,6 +408,16 @@ class DeliveryQueue:
             log.error("processing failed: %s", failed, extra={"status": "failed"})
         else:
             self.metrics.processed.inc()
+
+    def _claim_within(self, key: str, seconds: float) -> bool:
+        """Take a claim or lock, trying again for up to `seconds` (another worker's hold of
+        one subject is usually a second or less)."""
+        deadline = time.monotonic() + seconds
+        while not self._claim(key):
+            if time.monotonic() >= deadline or self._stop.is_set():
+                return False
+            time.sleep(0.02)
+        return True
 
     def _claim(self, key: str) -> bool:
         """Take a claim or lock; one held by a dead worker is taken over."""
