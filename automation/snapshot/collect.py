@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar
 
@@ -191,6 +192,45 @@ def comment_from_json(data: Json) -> Comment:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"comment JSON is missing a field: {exc}") from None
+
+
+# GitHub's GraphQL timeline item types and the REST timeline's name for each: every
+# collector that reads timelines through GraphQL picks the ones it needs from here.
+GRAPHQL_TIMELINE_EVENTS: dict[str, str] = {
+    "LabeledEvent": "labeled",
+    "UnlabeledEvent": "unlabeled",
+    "ReopenedEvent": "reopened",
+    "ClosedEvent": "closed",
+    "RenamedTitleEvent": "renamed",
+    "AssignedEvent": "assigned",
+    "UnassignedEvent": "unassigned",
+    "MilestonedEvent": "milestoned",
+    "DemilestonedEvent": "demilestoned",
+    "LockedEvent": "locked",
+    "UnlockedEvent": "unlocked",
+    "CrossReferencedEvent": "cross-referenced",
+    "ReferencedEvent": "referenced",
+    "MarkedAsDuplicateEvent": "marked_as_duplicate",
+    "UnmarkedAsDuplicateEvent": "unmarked_as_duplicate",
+    "PinnedEvent": "pinned",
+    "UnpinnedEvent": "unpinned",
+    "TransferredEvent": "transferred",
+    "HeadRefForcePushedEvent": "head_ref_force_pushed",
+    "ReadyForReviewEvent": "ready_for_review",
+    "ConvertToDraftEvent": "convert_to_draft",
+    "ReviewRequestedEvent": "review_requested",
+    "ReviewRequestRemovedEvent": "review_request_removed",
+}
+
+
+def timeline_events(*typenames: str) -> dict[str, str]:
+    """The named GraphQL timeline types with their REST event names, in the order given."""
+    return {name: GRAPHQL_TIMELINE_EVENTS[name] for name in typenames}
+
+
+def timeline_item_type(typename: str) -> str:
+    """LabeledEvent -> LABELED_EVENT: the `timelineItems(itemTypes:)` value of a type."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
 
 
 def actor_from_graphql(actor: Any) -> tuple[str, bool]:

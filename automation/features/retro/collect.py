@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -58,6 +57,8 @@ from automation.snapshot.collect import (
     pull_from_json,
     raw,
     raws,
+    timeline_events,
+    timeline_item_type,
 )
 from automation.snapshot.models import (
     ChangedFile,
@@ -97,26 +98,23 @@ HISTORY_CHUNK = 50
 HISTORY_PAGE = 100
 
 # The timeline item types the figures read, with the REST timeline's name for each.
-_ISSUE_EVENTS: dict[str, str] = {
-    "LabeledEvent": "labeled",
-    "UnlabeledEvent": "unlabeled",
-    "AssignedEvent": "assigned",
-    "UnassignedEvent": "unassigned",
-    "ClosedEvent": "closed",
-    "ReopenedEvent": "reopened",
-}
-_PULL_EVENTS: dict[str, str] = {
+_ISSUE_EVENTS = timeline_events(
+    "LabeledEvent",
+    "UnlabeledEvent",
+    "AssignedEvent",
+    "UnassignedEvent",
+    "ClosedEvent",
+    "ReopenedEvent",
+)
+_PULL_EVENTS = {
     **_ISSUE_EVENTS,
-    "ReviewRequestedEvent": "review_requested",
-    "ReviewRequestRemovedEvent": "review_request_removed",
-    "ReadyForReviewEvent": "ready_for_review",
-    "ConvertToDraftEvent": "convert_to_draft",
+    **timeline_events(
+        "ReviewRequestedEvent",
+        "ReviewRequestRemovedEvent",
+        "ReadyForReviewEvent",
+        "ConvertToDraftEvent",
+    ),
 }
-
-
-def _enum(typename: str) -> str:
-    """LabeledEvent -> LABELED_EVENT: the timelineItems(itemTypes:) value of a type."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
 
 
 def _entry_fragment(name: str, on: str, events: dict[str, str]) -> str:
@@ -144,8 +142,10 @@ _FRAGMENTS = {
     False: _entry_fragment("IssueEntry", "IssueTimelineItems", _ISSUE_EVENTS),
     True: _entry_fragment("PullEntry", "PullRequestTimelineItems", _PULL_EVENTS),
 }
-_ISSUE_TYPES = ", ".join(_enum(t) for t in ("IssueComment", *_ISSUE_EVENTS))
-_PULL_TYPES = ", ".join(_enum(t) for t in ("IssueComment", *_PULL_EVENTS, "PullRequestReview"))
+_ISSUE_TYPES = ", ".join(timeline_item_type(t) for t in ("IssueComment", *_ISSUE_EVENTS))
+_PULL_TYPES = ", ".join(
+    timeline_item_type(t) for t in ("IssueComment", *_PULL_EVENTS, "PullRequestReview")
+)
 
 
 # An incident's reactions (an assignee's acknowledges it): one page of 100, oldest first,

@@ -26,6 +26,7 @@ from automation.snapshot.collect import (
     parse_time,
     raws,
     read_comments,
+    timeline_events,
 )
 from automation.snapshot.models import (
     ChangedFile,
@@ -125,11 +126,9 @@ def _nodes(connection: Any) -> list[Json]:
     return [n for n in connection.get("nodes") or () if isinstance(n, Mapping)]
 
 
-_EVENTS = {
-    "ReviewRequestedEvent": "review_requested",
-    "ReviewRequestRemovedEvent": "review_request_removed",
-    "ReadyForReviewEvent": "ready_for_review",
-}
+_EVENTS = timeline_events(
+    "ReviewRequestedEvent", "ReviewRequestRemovedEvent", "ReadyForReviewEvent"
+)
 
 
 def pull_from_graphql(node: Json) -> PullRequest:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -47,6 +46,8 @@ from automation.snapshot.collect import (
     pull_from_json,
     raw,
     raws,
+    timeline_events,
+    timeline_item_type,
 )
 from automation.snapshot.models import Comment, Issue, IssueEvent, PullRequest, Snapshot
 
@@ -155,38 +156,33 @@ TIMELINE_DEPTH = 50
 # GraphQL timeline item types read, with the REST timeline's name for each. Besides the
 # activity events, the ones that move `updated_at` without being activity (closed,
 # referenced, ...) are read so that an `updated_at` they explain is not taken for an edit.
-_EVENTS: dict[str, str] = {
-    "LabeledEvent": "labeled",
-    "UnlabeledEvent": "unlabeled",
-    "ReopenedEvent": "reopened",
-    "ClosedEvent": "closed",
-    "RenamedTitleEvent": "renamed",
-    "AssignedEvent": "assigned",
-    "UnassignedEvent": "unassigned",
-    "MilestonedEvent": "milestoned",
-    "DemilestonedEvent": "demilestoned",
-    "LockedEvent": "locked",
-    "UnlockedEvent": "unlocked",
-    "CrossReferencedEvent": "cross-referenced",
-    "ReferencedEvent": "referenced",
-    "MarkedAsDuplicateEvent": "marked_as_duplicate",
-    "UnmarkedAsDuplicateEvent": "unmarked_as_duplicate",
-    "PinnedEvent": "pinned",
-    "UnpinnedEvent": "unpinned",
-    "TransferredEvent": "transferred",
-}
-_PULL_EVENTS: dict[str, str] = {
-    "HeadRefForcePushedEvent": "head_ref_force_pushed",
-    "ReadyForReviewEvent": "ready_for_review",
-    "ConvertToDraftEvent": "convert_to_draft",
-    "ReviewRequestedEvent": "review_requested",
-    "ReviewRequestRemovedEvent": "review_request_removed",
-}
-
-
-def _enum(typename: str) -> str:
-    """LabeledEvent -> LABELED_EVENT: the timelineItems(itemTypes:) value of a type."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", typename).upper()
+_EVENTS = timeline_events(
+    "LabeledEvent",
+    "UnlabeledEvent",
+    "ReopenedEvent",
+    "ClosedEvent",
+    "RenamedTitleEvent",
+    "AssignedEvent",
+    "UnassignedEvent",
+    "MilestonedEvent",
+    "DemilestonedEvent",
+    "LockedEvent",
+    "UnlockedEvent",
+    "CrossReferencedEvent",
+    "ReferencedEvent",
+    "MarkedAsDuplicateEvent",
+    "UnmarkedAsDuplicateEvent",
+    "PinnedEvent",
+    "UnpinnedEvent",
+    "TransferredEvent",
+)
+_PULL_EVENTS = timeline_events(
+    "HeadRefForcePushedEvent",
+    "ReadyForReviewEvent",
+    "ConvertToDraftEvent",
+    "ReviewRequestedEvent",
+    "ReviewRequestRemovedEvent",
+)
 
 
 # The timeline items that carry a label (an un-label too: the sweep's own un-stale).
@@ -209,8 +205,9 @@ def _timeline_fragment(name: str, on: str, events: dict[str, str], extra: str) -
         extra,
     ]
     nodes = "\n        ".join(p for p in parts if p)
+    item_types = ", ".join(timeline_item_type(t) for t in types)
     return f"""fragment {name} on {on} {{
-  timelineItems(last: {TIMELINE_DEPTH}, itemTypes: [{", ".join(_enum(t) for t in types)}]) {{
+  timelineItems(last: {TIMELINE_DEPTH}, itemTypes: [{item_types}]) {{
     pageInfo {{ hasPreviousPage }}
     nodes {{
         __typename
