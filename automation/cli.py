@@ -279,9 +279,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in off:
             print(f"  {line}")
         return EXIT_OK
-    repository = event.payload.get("repository")
-    branch = repository.get("default_branch") if isinstance(repository, dict) else None
-    repo = _repository(settings, branch if isinstance(branch, str) else None)
+    repo = _repository(settings, _default_branch(event))
     with _ownership_run(args, event):
         report = engine.run_live(
             repo,
@@ -294,6 +292,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     _emit(report.plans, report, args.format, settings.step_summary, sys.stdout)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _default_branch(event: Event) -> str | None:
+    """The repository's default branch as the run knows it without a request: the payload's
+    `repository.default_branch`, or, for a schedule (whose payload names no repository), the
+    branch Actions runs it on, which is the default branch (`GITHUB_REF`)."""
+    repository = event.payload.get("repository")
+    branch = repository.get("default_branch") if isinstance(repository, dict) else None
+    if isinstance(branch, str) and branch:
+        return branch
+    ref = os.environ.get("GITHUB_REF", "")
+    if event.name == "schedule" and ref.startswith("refs/heads/"):
+        return ref.removeprefix("refs/heads/")
+    return None
 
 
 def _ownership_run(args: argparse.Namespace, event: Event) -> AbstractContextManager[None]:

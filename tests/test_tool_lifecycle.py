@@ -334,3 +334,36 @@ def test_a_withdrawn_deprecation_closes_its_reminder_when_no_tool_is_deprecated_
     assert run_env("2027-01-02T09:00:00Z", policy_dir) == 0
     state = fake.state()["#1"]
     assert (state["state"], state["state_reason"]) == ("closed", "not_planned")
+
+
+def test_a_scheduled_run_links_the_runbook_on_the_branch_actions_names(
+    github: GitHubMock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schedule's payload names no repository (so no default branch); Actions runs it on
+    the default branch and says which in GITHUB_REF. Seen: the reminder linked `blob/main`
+    on a repository whose default branch is `develop`."""
+    FakeIssues(github, REPO, at("2026-12-29T09:00:00+00:00"))
+    actions_env(
+        monkeypatch,
+        tmp_path,
+        "schedule",
+        {"schedule": "41 7 * * *"},
+        REPO,
+        GITHUB_REF="refs/heads/develop",
+        **NO_SUMMARY_NO_LIMITS,
+    )
+    assert (
+        cli.main(
+            [
+                "run",
+                "tool_lifecycle",
+                "--policies",
+                str(ROOT / "policies"),
+                "--at",
+                "2026-12-29T09:00:00Z",
+            ]
+        )
+        == 0
+    )
+    (created,) = github.json_bodies("POST")
+    assert f"/{REPO}/blob/develop/docs/runbooks/tool-incident.md" in created["body"]
