@@ -9,7 +9,6 @@ what a retrospective can reuse.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from automation.markers import MARKER_PREFIX, marker
+from automation.rules import stats
 from automation.rules.triage import NO_RESPONSE, _form_sections
 
 if TYPE_CHECKING:
@@ -505,12 +505,8 @@ def median(values: Sequence[dt.timedelta]) -> dt.timedelta | None:
 
 
 def percentile(values: Sequence[dt.timedelta], pct: int) -> dt.timedelta | None:
-    """The nearest-rank percentile (p90 of 10 values is the 9th); None for none."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
+    """The nearest-rank percentile `pct` (p90 of 10 values is the 9th); None for none."""
+    return stats.percentile(values, pct / 100)
 
 
 @dataclass(frozen=True)

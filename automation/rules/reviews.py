@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from automation.markers import marker
+from automation.rules.stats import percentile
 from automation.snapshot.models import PullRequest
 
 if TYPE_CHECKING:
@@ -298,14 +298,6 @@ class AreaFigures:
     approved: int
     approval_median: float | None
     approval_p90: float | None
-
-
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile (share in 0..1); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
 def ready_at(pull: PullRequest) -> dt.datetime:

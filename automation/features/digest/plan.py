@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from automation.rules.digest import (
     sla_hours,
 )
 from automation.rules.retro import open_retro_pull
+from automation.rules.stats import percentile as percentile
 from automation.snapshot.models import Issue, PullRequest, Snapshot
 
 if TYPE_CHECKING:
@@ -158,15 +158,6 @@ def incident_figures(policies: Policies, snapshot: Snapshot, week: Week) -> Inci
 
 
 # --- pieces --------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile (share in 0..1) of `values`; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(share * len(ordered)))
-    return ordered[rank - 1]
 
 
 def severity_of(policies: Policies, item: Issue) -> str | None:

@@ -10,7 +10,6 @@ closes and reopens in their timelines (`Issue.events`), and the policies' own sc
 from __future__ import annotations
 
 import datetime as dt
-import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from automation.rules.incidents import is_incident
 from automation.rules.retro import Period
+from automation.rules.stats import percentile as percentile
 from automation.snapshot.models import Issue, IssueEvent, PullRequest, Snapshot
 
 if TYPE_CHECKING:
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
 LATE_AFTER = dt.timedelta(hours=24)
 # Night in a person's own time zone: from 22:00 to 07:00.
 NIGHT_FROM, NIGHT_UNTIL = 22, 7
-
-
-def percentile(values: Sequence[float], share: float) -> float | None:
-    """The nearest-rank percentile (share in 0..1); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
 
 
 def gini(values: Sequence[float]) -> float | None:
